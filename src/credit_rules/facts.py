@@ -1,0 +1,274 @@
+"""Which records count as of a date: the semantics every condition is evaluated under.
+
+Input: a :class:`~credit_rules.model.Dossier`, the catalog's vocabulary and policy, and
+``as_of``. Output: a :class:`Facts` value per subject — the records that count (normalised:
+``dishonest`` resolved, lenience reductions applied), the records pending an objection, and
+the records set aside, each with a reason code. Conditions never see a set-aside record, so no
+measure author has to remember to exclude revoked, repaired or expired records.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+from credit_rules.model import (
+    DISHONEST_KINDS,
+    Dossier,
+    LenienceAction,
+    ListKind,
+    Period,
+    Policy,
+    Record,
+    RecordKind,
+    RecordStatus,
+    Related,
+    Severity,
+    Subject,
+    Vocabulary,
+)
+
+
+class SetAsideReason(enum.Enum):
+    """Why a record does not count as of the evaluation date (reason codes in explanations)."""
+
+    FUTURE = "future"
+    REVOKED = "revoked"
+    CORRECTED = "corrected"
+    REPAIRED = "repaired"
+    EXPIRED = "expired"
+    NO_EFFECTIVE_DOCUMENT = "no_effective_document"
+    LENIENCE = "lenience"
+    UNKNOWN_SUBJECT = "unknown_subject"
+
+
+@attrs.frozen(slots=True)
+class SetAside:
+    """A record that does not count, and why (one line an auditor can read)."""
+
+    record: Record
+    reason: SetAsideReason
+    detail: str
+
+
+@attrs.frozen(slots=True)
+class Reduction:
+    """A record counted as less grave under the lenience policy."""
+
+    record: Record
+    fact: str
+    original: Severity
+    reduced: Severity
+
+
+@attrs.frozen(slots=True)
+class Facts:
+    """One subject's records as of a date, split into counted, pending and set aside.
+
+    ``counted`` and ``pending`` hold normalised copies: ``dishonest`` is a bool and lenience
+    reductions are applied to ``severity``. ``original`` maps a record id back to the record as
+    given, for explanations.
+    """
+
+    subject: Subject
+    as_of: datetime.date
+    counted: tuple[Record, ...]
+    pending: tuple[Record, ...]
+    set_aside: tuple[SetAside, ...]
+    reductions: tuple[Reduction, ...]
+    related: tuple[tuple[Related, Facts], ...] = ()
+    #: minor on ``as_of`` (from the birth date, or a resident identity number)
+    minor: bool = False
+
+
+def is_dishonest(record: Record, vocabulary: Vocabulary) -> bool:
+    """Whether a record records dishonest conduct (its own flag, else its kind or list kind)."""
+    if record.dishonest is not None:
+        return record.dishonest
+    if record.kind is RecordKind.LIST_ENTRY:
+        listed = vocabulary.lists.get(record.list_name or "")
+        return listed is not None and listed.kind in (ListKind.BLACK, ListKind.KEY_ATTENTION)
+    return record.kind in DISHONEST_KINDS
+
+
+def record_end(record: Record, policy: Policy) -> datetime.date | None:
+    """The day a record stops counting by the passage of time (None: not by time alone)."""
+    if record.expires_on is not None:
+        return record.expires_on
+    if record.kind is RecordKind.LIST_ENTRY:
+        return record.exit_on
+    if record.kind is RecordKind.RATING:
+        return record.valid_until
+    if record.kind in DISHONEST_KINDS and record.severity is not None:
+        periods = policy.publication.get(record.severity)
+        if periods is not None:
+            return periods.max.add_to(record.decided_on)
+    return None
+
+
+def lenience_fact(record: Record, subject_minor: bool) -> str | None:
+    """The lenience fact a record presents, most lenient first (None when there is none)."""
+    if record.lenience.minor or subject_minor:
+        return "minor"
+    if record.lenience.force_majeure:
+        return "force_majeure"
+    if record.lenience.unintentional:
+        if record.severity is None or record.severity is Severity.GENERAL:
+            return "unintentional_minor"
+        return "unintentional"
+    return None
+
+
+_FACT_WORDS = {
+    "minor": "the subject was a minor",
+    "force_majeure": "force majeure",
+    "unintentional_minor": "an unintentional minor fault",
+    "unintentional": "unintentional conduct",
+}
+
+
+def classify(
+    record: Record,
+    *,
+    as_of: datetime.date,
+    vocabulary: Vocabulary,
+    policy: Policy,
+    subject_minor: bool = False,
+) -> tuple[Record | None, SetAside | None, Reduction | None]:
+    """Decide one record: its normalised form if it counts, or why it is set aside."""
+    dishonest = is_dishonest(record, vocabulary)
+    aside = _set_aside_reason(record, as_of=as_of, policy=policy, dishonest=dishonest)
+    if aside is not None:
+        return None, aside, None
+    reduction: Reduction | None = None
+    severity = record.severity
+    fact = lenience_fact(record, subject_minor) if dishonest else None
+    if fact is not None:
+        action = policy.lenience.get(fact)
+        if action is LenienceAction.SET_ASIDE:
+            return (
+                None,
+                SetAside(record, SetAsideReason.LENIENCE, f"{_FACT_WORDS[fact]}: set aside"),
+                None,
+            )
+        if action is LenienceAction.REDUCE and severity is not None and severity.rank > 0:
+            reduced = list(Severity)[severity.rank - 1]
+            reduction = Reduction(record, fact, severity, reduced)
+            severity = reduced
+    normal = record
+    if record.dishonest is not dishonest or severity is not record.severity:
+        normal = attrs.evolve(record, dishonest=dishonest, severity=severity)
+    return normal, None, reduction
+
+
+def _set_aside_reason(
+    record: Record, *, as_of: datetime.date, policy: Policy, dishonest: bool
+) -> SetAside | None:
+    if record.decided_on > as_of:
+        return SetAside(
+            record, SetAsideReason.FUTURE, f"decided on {record.decided_on}, after {as_of}"
+        )
+    status, since = record.status, record.status_since
+    in_effect = since is None or since <= as_of
+    if status is RecordStatus.REVOKED and in_effect:
+        return SetAside(record, SetAsideReason.REVOKED, _status_words("revoked", since))
+    if status is RecordStatus.CORRECTED and in_effect:
+        return SetAside(record, SetAsideReason.CORRECTED, _status_words("corrected", since))
+    if status is RecordStatus.REPAIRED and in_effect:
+        return SetAside(record, SetAsideReason.REPAIRED, _status_words("repaired", since))
+    end = record_end(record, policy)
+    if end is not None and end <= as_of:
+        return SetAside(record, SetAsideReason.EXPIRED, f"no longer in force from {end}")
+    if dishonest and record.kind is not RecordKind.LIST_ENTRY and record.document is None:
+        return SetAside(
+            record,
+            SetAsideReason.NO_EFFECTIVE_DOCUMENT,
+            "no legally effective document (判决书, 仲裁裁决书, 行政处罚决定书 …) is given",
+        )
+    return None
+
+
+def _status_words(word: str, since: datetime.date | None) -> str:
+    return word if since is None else f"{word} on {since}"
+
+
+def build_facts(
+    dossier: Dossier,
+    *,
+    as_of: datetime.date,
+    vocabulary: Vocabulary,
+    policy: Policy,
+) -> Facts:
+    """Classify the records of a dossier and of each related subject current on ``as_of``."""
+    related = tuple(
+        (rel, _facts_for(rel.subject, rel.records, as_of, vocabulary, policy))
+        for rel in dossier.related
+        if rel.current_on(as_of)
+    )
+    own = _facts_for(dossier.subject, dossier.records, as_of, vocabulary, policy)
+    return attrs.evolve(own, related=related)
+
+
+def _facts_for(
+    subject: Subject,
+    records: Iterable[Record],
+    as_of: datetime.date,
+    vocabulary: Vocabulary,
+    policy: Policy,
+) -> Facts:
+    minor = subject.minor_on(as_of)
+    counted: list[Record] = []
+    pending: list[Record] = []
+    aside: list[SetAside] = []
+    reductions: list[Reduction] = []
+    for record in sorted(records, key=lambda r: (r.decided_on, r.id)):
+        if record.subject_id != subject.id:
+            aside.append(
+                SetAside(
+                    record,
+                    SetAsideReason.UNKNOWN_SUBJECT,
+                    f"belongs to subject `{record.subject_id}`, not `{subject.id}`",
+                )
+            )
+            continue
+        normal, set_aside, reduction = classify(
+            record, as_of=as_of, vocabulary=vocabulary, policy=policy, subject_minor=minor
+        )
+        if set_aside is not None:
+            aside.append(set_aside)
+            continue
+        assert normal is not None
+        if reduction is not None:
+            reductions.append(reduction)
+        if record.status is RecordStatus.OBJECTION_PENDING:
+            pending.append(normal)
+        else:
+            counted.append(normal)
+    return Facts(
+        subject=subject,
+        as_of=as_of,
+        counted=tuple(counted),
+        pending=tuple(pending),
+        set_aside=tuple(aside),
+        reductions=tuple(reductions),
+        minor=minor,
+    )
+
+
+def window_start(as_of: datetime.date, period: Period) -> datetime.date:
+    """First day outside a ``within`` window: records decided after it count."""
+    return period.subtract_from(as_of)
+
+
+def current_ratings(records: Iterable[Record]) -> Mapping[str, Record]:
+    """The latest counted rating per scheme."""
+    latest: dict[str, Record] = {}
+    for record in records:
+        if record.kind is RecordKind.RATING and record.scheme is not None:
+            held = latest.get(record.scheme)
+            if held is None or (record.decided_on, record.id) >= (held.decided_on, held.id):
+                latest[record.scheme] = record
+    return latest

@@ -51,6 +51,7 @@ from credit_rules.model import (
     Vocabulary,
 )
 from credit_rules.schema import validate
+from credit_rules.spans import Span
 
 CATALOG_SUFFIXES = (".yaml", ".yml")
 
@@ -81,8 +82,18 @@ def load_catalog(*paths: str | os.PathLike[str]) -> Catalog:
     """
     if not paths:
         raise CatalogSchemaError([error("CR-E100", "no catalog path given")])
-    files = _expand([os.fspath(p) for p in paths])
+    names = [os.fspath(p) for p in paths]
+    files = _expand(names)
     loaded, problems = _read_all(files)
+    problems.extend(
+        error(
+            "CR-E100",
+            f"no catalog file (`.yaml` or `.yml`) in directory `{name}`",
+            Span.point(name, 1, 1),
+        )
+        for name in names
+        if os.path.isdir(name) and not _expand([name])
+    )
     loaded += _resolve_missing_bases(loaded, files, problems)
     if problems:
         _raise(problems)
@@ -181,6 +192,7 @@ def _resolve_missing_bases(
         if one is not None and one.info is not None and one.info.id in wanted:
             problems.extend(found_problems)
             found.append(one)
+            found.extend(_parts_beside(candidate, problems))
             del wanted[one.info.id]
     for base_id, child in wanted.items():
         assert child.info is not None
@@ -194,6 +206,18 @@ def _resolve_missing_bases(
             )
         )
     return found
+
+
+def _parts_beside(header: str, problems: list[Diagnostic]) -> list[CatalogFile]:
+    """The files without a ``catalog:`` header in the directory of a catalog found by its id:
+    they hold measures of that catalog too."""
+    folder = os.path.dirname(header)
+    names = sorted(n for n in os.listdir(folder or ".") if n.endswith(CATALOG_SUFFIXES))
+    siblings = [os.path.join(folder, n) for n in names]
+    others = [s for s in siblings if os.path.realpath(s) != os.path.realpath(header)]
+    loaded, found = _read_all(others)
+    problems.extend(found)
+    return [f for f in loaded if f.info is None]
 
 
 def _read_one(path: str, text: str) -> tuple[CatalogFile | None, list[Diagnostic]]:
@@ -330,6 +354,7 @@ class _Builder:
             domains=dict(data.get("domains") or {}),
             ratings=ratings,
             matters=dict(data.get("matters") or {}),
+            tags=dict(data.get("tags") or {}),
         )
 
     def policy(self, data: Mapping[str, Any]) -> Policy:
@@ -347,11 +372,15 @@ class _Builder:
         lenience = {
             name: LenienceAction(value) for name, value in (data.get("lenience") or {}).items()
         }
+        legality = data.get("legality") or {}
         return Policy(
             publication=publication,
             proportion=proportion,
             lenience=lenience,
             listing_categories=tuple(data.get("listing_categories") or ()),
+            legality_impacts=tuple(Impact(i) for i in legality.get("impacts") or ()),
+            basic_ranks=tuple(Rank(r) for r in legality.get("basic") or ()),
+            supplementary_ranks=tuple(Rank(r) for r in legality.get("supplementary") or ()),
         )
 
     def measure(self, data: Mapping[str, Any], index: int, catalog_id: str) -> Measure:
@@ -503,7 +532,7 @@ def layer(files: Sequence[CatalogFile]) -> Catalog:
                     extra.positions.at(("catalog", "level")),
                 )
             )
-    if not headers:
+    if not files:
         problems.append(error("CR-E111", "no catalog found: no file has a `catalog:` header"))
     if problems:
         raise CatalogSchemaError(problems)
@@ -564,7 +593,7 @@ def _merge_vocabulary(
 ) -> Vocabulary:
     add = member.vocabulary
     merged: dict[str, dict[str, Any]] = {}
-    for field in ("lists", "domains", "ratings", "matters"):
+    for field in ("lists", "domains", "ratings", "matters", "tags"):
         old: Mapping[str, Any] = getattr(base, field)
         new: Mapping[str, Any] = getattr(add, field)
         combined = dict(old)
@@ -590,6 +619,9 @@ def _merge_policy(base: Policy, add: Policy) -> Policy:
         proportion={**base.proportion, **add.proportion},
         lenience={**base.lenience, **add.lenience},
         listing_categories=add.listing_categories or base.listing_categories,
+        legality_impacts=add.legality_impacts or base.legality_impacts,
+        basic_ranks=add.basic_ranks or base.basic_ranks,
+        supplementary_ranks=add.supplementary_ranks or base.supplementary_ranks,
     )
 
 

@@ -8,7 +8,9 @@ problem found (syntax, duplicate keys, unsupported tags, anchors), each at file:
 
 from __future__ import annotations
 
+import bisect
 import json
+import re
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
@@ -16,7 +18,7 @@ import attrs
 import yaml
 
 from credit_rules.errors import CatalogYamlError, CreditRulesError, Diagnostic, error
-from credit_rules.spans import Span, span_of
+from credit_rules.spans import Span, line_starts, span_of
 
 Path: TypeAlias = tuple[str | int, ...]
 Data: TypeAlias = Any  # plain JSON-like data, the jsonschema validator's input
@@ -109,6 +111,8 @@ def load_yaml(text: str, source: str) -> tuple[Data, Positions]:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         raise CatalogYamlError([_syntax_diagnostic(exc, source, text)]) from None
+    except yaml.reader.ReaderError as exc:
+        raise CatalogYamlError([_reader_diagnostic(exc, source, text)]) from None
     except yaml.YAMLError as exc:
         raise CatalogYamlError(
             [error("CR-E101", f"invalid YAML: {exc}", Span.point(source, 1, 1))]
@@ -132,12 +136,16 @@ def load_yaml(text: str, source: str) -> tuple[Data, Positions]:
 
 
 def load_json(text: str, source: str) -> tuple[Data, Positions]:
-    """Parse JSON with the same guarantees as :func:`load_yaml` (JSON is read as YAML 1.1
-    flow content would mis-read some numbers, so JSON syntax is checked by ``json`` first)."""
+    """Parse JSON with the same guarantees as :func:`load_yaml`.
+
+    The data is exactly what :mod:`json` reads (numbers such as ``1e5`` stay numbers,
+    surrogate pairs join); positions come from a walk over the text that :mod:`json` has
+    accepted. A leading byte order mark is ignored.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
     try:
-        json.loads(text, object_pairs_hook=_reject_duplicates)
-    except _DuplicateKey:
-        pass  # reported with its position below
+        json.loads(text)
     except json.JSONDecodeError as exc:
         span = span_of(source, text + " ", exc.pos, exc.pos + 1)
         message = exc.msg[0].lower() + exc.msg[1:]
@@ -146,19 +154,135 @@ def load_json(text: str, source: str) -> tuple[Data, Positions]:
         raise CatalogYamlError(
             [error("CR-E101", "invalid JSON: nested too deeply", Span.point(source, 1, 1))]
         ) from None
-    # Valid JSON (bar duplicate keys) is valid YAML 1.2; our YAML reading adds positions.
-    return load_yaml(text.replace("\t", " "), source)
+    except ValueError:  # an integer too long to convert
+        raise CatalogYamlError(
+            [error("CR-E101", "invalid JSON: a number is too long", Span.point(source, 1, 1))]
+        ) from None
+    positions = Positions(source=source, text=text)
+    walker = _JsonWalker(source, text, positions)
+    try:
+        data, _ = walker.value(0, ())
+    except RecursionError:
+        raise CatalogYamlError(
+            [error("CR-E101", "invalid JSON: nested too deeply", Span.point(source, 1, 1))]
+        ) from None
+    if walker.problems:
+        raise CatalogYamlError(walker.problems)
+    return data, positions
 
 
-class _DuplicateKey(Exception):
-    pass
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_DECODER = json.JSONDecoder()
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [k for k, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise _DuplicateKey
-    return dict(pairs)
+class _JsonWalker:
+    """Valid JSON text → data, recording the span of every value and key.
+
+    INVARIANT: the text has been accepted by :func:`json.loads`, so no syntax check is needed.
+    """
+
+    def __init__(self, source: str, text: str, positions: Positions) -> None:
+        self.source = source
+        self.text = text
+        self.positions = positions
+        self.starts = line_starts(text)
+        self.problems: list[Diagnostic] = []
+
+    def skip(self, index: int) -> int:
+        match = _JSON_SPACE.match(self.text, index)
+        return match.end() if match is not None else index
+
+    def value(self, index: int, path: Path) -> tuple[Data, int]:
+        """The value starting at (or after white space from) ``index``, and its end."""
+        index = self.skip(index)
+        char = self.text[index]
+        if char == "{":
+            return self.mapping(index, path)
+        if char == "[":
+            return self.sequence(index, path)
+        if char == '"':
+            text, end = _JSON_DECODER.raw_decode(self.text, index)
+            self.positions.values[path] = _span(self.source, self.starts, index, end)
+            self.positions.chars[path] = self.string_chars(index, end, len(text))
+            return text, end
+        scalar, end = _JSON_DECODER.raw_decode(self.text, index)
+        self.positions.values[path] = _span(self.source, self.starts, index, end)
+        return scalar, end
+
+    def mapping(self, start: int, path: Path) -> tuple[Data, int]:
+        result: dict[str, Data] = {}
+        index = self.skip(start + 1)
+        while self.text[index] != "}":
+            key, key_end = _JSON_DECODER.raw_decode(self.text, index)
+            key_span = _span(self.source, self.starts, index, key_end)
+            index = self.skip(key_end) + 1  # past the colon
+            if key in result:
+                first = self.positions.keys[(*path, key)]
+                self.problems.append(
+                    error(
+                        "CR-E102", f"duplicate key `{key}` (first at line {first.line})", key_span
+                    )
+                )
+                _, index = _JSON_DECODER.raw_decode(self.text, self.skip(index))
+            else:
+                self.positions.keys[(*path, key)] = key_span
+                result[key], index = self.value(index, (*path, key))
+            index = self.skip(index)
+            if self.text[index] == ",":
+                index = self.skip(index + 1)
+        self.positions.values[path] = _span(self.source, self.starts, start, index + 1)
+        return result, index + 1
+
+    def sequence(self, start: int, path: Path) -> tuple[Data, int]:
+        result: list[Data] = []
+        index = self.skip(start + 1)
+        while self.text[index] != "]":
+            item, index = self.value(index, (*path, len(result)))
+            result.append(item)
+            index = self.skip(index)
+            if self.text[index] == ",":
+                index = self.skip(index + 1)
+        self.positions.values[path] = _span(self.source, self.starts, start, index + 1)
+        return result, index + 1
+
+    def string_chars(self, start: int, end: int, length: int) -> tuple[tuple[int, int], ...]:
+        """(line, column) of each character of the string literal ``text[start:end]``.
+
+        An escape maps to its backslash; a surrogate pair of escapes is one character.
+        """
+        first = _span(self.source, self.starts, start + 1, start + 1)
+        line, column = first.line, first.column
+        text = self.text
+        found: list[tuple[int, int]] = []
+        index = start + 1
+        while index < end - 1:
+            found.append((line, column))
+            step = 1
+            if text[index] == "\\":
+                step = 2
+                if text[index + 1] == "u":
+                    step = 6
+                    high = int(text[index + 2 : index + 6], 16)
+                    if 0xD800 <= high < 0xDC00 and text.startswith("\\u", index + 6):
+                        low = int(text[index + 8 : index + 12], 16)
+                        step = 12 if 0xDC00 <= low < 0xE000 else 6
+            index += step
+            column += step  # INVARIANT: JSON strings hold no raw line breaks
+        return tuple(found[:length])
+
+
+def _reader_diagnostic(exc: yaml.reader.ReaderError, source: str, text: str) -> Diagnostic:
+    """A character YAML does not allow in a stream (control characters and the like)."""
+    character = exc.character
+    code = ord(character) if isinstance(character, str) else int(character)
+    index = min(max(exc.position, 0), len(text))
+    span = span_of(source, text + " ", index, index + 1)
+    return error(
+        "CR-E101",
+        f"invalid YAML: character `#x{code:04x}` is not allowed in YAML text",
+        span,
+        help="remove the control character, or write it as an escape in a double-quoted string",
+    )
 
 
 def _syntax_diagnostic(exc: yaml.MarkedYAMLError, source: str, text: str) -> Diagnostic:
@@ -183,12 +307,12 @@ class _Builder:
         self.positions = positions
         self.problems: list[Diagnostic] = []
         self.count = 0
-        self.seen_anchor = False
+        self.starts = line_starts(text)
 
     def span(self, node: yaml.Node) -> Span:
         start = min(node.start_mark.index, len(self.text))
         end = max(start, min(node.end_mark.index, len(self.text)))
-        return span_of(self.source, self.text, start, end)
+        return _span(self.source, self.starts, start, end)
 
     def build(self, node: yaml.Node, path: Path) -> Data:
         self.count += 1
@@ -261,6 +385,24 @@ class _Builder:
         )
 
 
+def _span(source: str, starts: tuple[int, ...], start: int, end: int) -> Span:
+    """:func:`~credit_rules.spans.span_of` with the line starts computed once per text.
+
+    (Computing them per value made loading quadratic in the size of the file.)
+    """
+    line = bisect.bisect_right(starts, start) - 1
+    end_line = bisect.bisect_right(starts, end) - 1
+    return Span(
+        source,
+        start,
+        end,
+        line + 1,
+        start - starts[line] + 1,
+        end_line + 1,
+        end - starts[end_line] + 1,
+    )
+
+
 def _char_positions(node: yaml.ScalarNode, text: str, span: Span) -> tuple[tuple[int, int], ...]:
     """Align each character of a string scalar with its place in the source text.
 
@@ -286,7 +428,15 @@ def _char_positions(node: yaml.ScalarNode, text: str, span: Span) -> tuple[tuple
     elif node.style in ("'", '"'):
         cursor = 1
     last = raw_positions[min(cursor, len(raw_positions) - 1)] if raw_positions else (line, column)
+    escapes = node.style == '"'
     for char in value:
+        if escapes:
+            cursor = _skip_escaped_breaks(raw, cursor)
+            if raw.startswith("\\", cursor):
+                last = raw_positions[cursor]
+                cursor += _ESCAPE_LENGTHS.get(raw[cursor + 1 : cursor + 2], 2)
+                result.append(last)
+                continue
         probe = cursor
         limit = min(len(raw), cursor + 200)
         found = -1
@@ -304,3 +454,20 @@ def _char_positions(node: yaml.ScalarNode, text: str, span: Span) -> tuple[tuple
             cursor = found + 1
         result.append(last)
     return tuple(result)
+
+
+#: length of a double-quoted escape by the character after the backslash (others: 2)
+_ESCAPE_LENGTHS = {"x": 4, "u": 6, "U": 10}
+
+
+def _skip_escaped_breaks(raw: str, cursor: int) -> int:
+    """Past any escaped line breaks (backslash at a line end) and the indentation after them:
+    they produce no character of the value."""
+    while True:
+        match = _ESCAPED_BREAK.match(raw, cursor)
+        if match is None:
+            return cursor
+        cursor = match.end()
+
+
+_ESCAPED_BREAK = re.compile(r"\\\r?\n[ \t]*")

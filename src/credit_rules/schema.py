@@ -22,7 +22,7 @@ from jsonschema.exceptions import ValidationError
 from credit_rules.errors import Diagnostic, error
 from credit_rules.loader import Data, Positions
 
-SCHEMA_NAMES = ("catalog", "records", "cases")
+SCHEMA_NAMES = ("catalog", "records", "cases", "decision")
 
 
 @functools.cache
@@ -79,7 +79,10 @@ def validate(data: Data, positions: Positions, schema: str) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for err in _validator(schema).iter_errors(data):
         found.extend(_diagnostics(err, positions))
-    return found
+    # A date or period of the wrong form also fails the editor-facing ``pattern``; the format
+    # error says more, so it alone is kept.
+    formats = {d.catalog_path for d in found if d.code in ("CR-E113", "CR-E114")}
+    return [d for d in found if d.code != "CR-E112" or d.catalog_path not in formats]
 
 
 def _schema_of(err: ValidationError) -> dict[str, Any]:
@@ -150,8 +153,10 @@ def _diagnostics(err: ValidationError, positions: Positions) -> Iterable[Diagnos
         )
         return
     if err.validator in ("oneOf", "anyOf") and err.context:
-        best = jsonschema.exceptions.best_match(err.context)
-        if best is not None and best.validator not in ("type",):
+        # The alternatives whose type fits the value say what is wrong with it.
+        fitting = [e for e in err.context if e.validator != "type"]
+        best = jsonschema.exceptions.best_match(fitting) if fitting else None
+        if best is not None:
             yield from _diagnostics(best, positions)
             return
     yield error(

@@ -70,7 +70,7 @@ def _is_period(value: object) -> bool:
     return True
 
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _PERIOD = re.compile(r"^P(\d+Y)?(\d+M)?(\d+D)?$")
 
 

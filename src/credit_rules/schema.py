@@ -12,7 +12,7 @@ import difflib
 import functools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from typing import Any
 
@@ -40,10 +40,27 @@ def load_schema(name: str) -> dict[str, Any]:
 @functools.cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
     schema = load_schema(name)
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
+    base = jsonschema.validators.validator_for(schema)
+    base.check_schema(schema)
+    # (``extend`` has no annotations in types-jsonschema)
+    cls = jsonschema.validators.extend(base, {"pattern": _pattern})  # type: ignore[no-untyped-call]
     validator: jsonschema.protocols.Validator = cls(schema, format_checker=FORMATS)
     return validator
+
+
+def _pattern(
+    validator: jsonschema.protocols.Validator, pattern: str, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    """``pattern`` as JSON Schema (ECMA 262) means it, not as Python's ``re`` does.
+
+    ``\\d`` matches ASCII digits only, and a final ``$`` does not match before a trailing line
+    break, so ``"cn-national\\n"`` is not a valid id.
+    """
+    if not validator.is_type(instance, "string"):
+        return
+    match = re.search(pattern, instance, re.ASCII)
+    if match is None or (pattern.endswith("$") and match.end() != len(instance)):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 FORMATS = jsonschema.FormatChecker(formats=())
@@ -110,7 +127,7 @@ def _diagnostics(err: ValidationError, positions: Positions) -> Iterable[Diagnos
             suggestion = difflib.get_close_matches(key, allowed, n=1)
             yield error(
                 "CR-E110",
-                f"unknown field `{key}`" + (f" in `{where}`" if where else ""),
+                f"unknown field `{_escaped(str(key))}`" + (f" in `{where}`" if where else ""),
                 positions.at((*path, key), key=True),
                 help=f"did you mean `{suggestion[0]}`?"
                 if suggestion
@@ -122,7 +139,7 @@ def _diagnostics(err: ValidationError, positions: Positions) -> Iterable[Diagnos
         key = str(err.instance)
         yield error(
             "CR-E112",
-            f"name `{key}` in `{where}` must be lower-case snake_case",
+            f"name `{_escaped(key)}` in `{where}` must be lower-case snake_case",
             positions.at((*path, key), key=True),
             catalog_path=_path_text((*path, key)),
         )
@@ -218,7 +235,7 @@ def _short(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "`true`" if value else "`false`"
-    text = str(value)
+    text = _escaped(str(value))
     if len(text) > 40:
         text = text[:37] + "..."
     return f"`{text}`"
@@ -230,5 +247,13 @@ def _path_text(path: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            text += f".{_escaped(str(part))}" if text else _escaped(str(part))
     return text
+
+
+def _escaped(text: str) -> str:
+    """User text fit for a one-line message: line breaks and other controls as escapes."""
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )

@@ -399,6 +399,8 @@ class Vocabulary:
     domains: Mapping[str, str] = attrs.field(factory=dict)
     ratings: Mapping[str, RatingScheme] = attrs.field(factory=dict)
     matters: Mapping[str, str] = attrs.field(factory=dict)
+    #: record tags the conditions may test (e.g. the listing grounds of 法释〔2017〕7号)
+    tags: Mapping[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen(slots=True)
@@ -419,6 +421,12 @@ class Policy:
     #: fact (minor, force_majeure, unintentional_minor, unintentional) → action
     lenience: Mapping[str, LenienceAction] = attrs.field(factory=dict)
     listing_categories: tuple[str, ...] = ()
+    #: impacts that reduce rights or add obligations, and so need a basis of sufficient rank
+    legality_impacts: tuple[Impact, ...] = ()
+    #: ranks sufficient for such a measure in a basic catalog
+    basic_ranks: tuple[Rank, ...] = ()
+    #: ranks sufficient for such a measure in a supplementary catalog
+    supplementary_ranks: tuple[Rank, ...] = ()
 
 
 @attrs.frozen(slots=True)

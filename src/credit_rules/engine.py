@@ -1,0 +1,380 @@
+"""The matcher: a compiled catalog evaluated for one subject on one date.
+
+Input: a :class:`~credit_rules.model.Catalog` (compiled once by :func:`compile_catalog`), then
+per call a :class:`~credit_rules.model.Dossier`, ``as_of`` and optionally the matter being
+handled. Output: a :class:`~credit_rules.decision.Decision`. The fast path builds no traces;
+``explain.py`` re-runs the same compiled conditions with tracing for why and why-not.
+Errors: catalog problems surface at compile time (syntax, types, lint errors); evaluation
+itself never raises on bad records — they are set aside with a reason.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+import credit_rules
+from credit_rules.check import Checked, check, triggers
+from credit_rules.compile import CompiledCondition, compile_condition, make_env
+from credit_rules.decision import (
+    IN_FORCE,
+    Decision,
+    MeasureOutcome,
+    OutcomeStatus,
+    Target,
+)
+from credit_rules.errors import (
+    ConditionSyntaxError,
+    ConditionTypeError,
+    CreditRulesError,
+    Diagnostic,
+    UsageError,
+    error,
+)
+from credit_rules.facts import Facts, build_facts, record_end
+from credit_rules.model import (
+    Catalog,
+    CatalogInfo,
+    Dossier,
+    DurationKind,
+    Measure,
+    MeasureKind,
+    Record,
+    RecordKind,
+    RecordStatus,
+    Related,
+    Subject,
+)
+from credit_rules.parser import parse
+from credit_rules.proportion import runtime_checks
+
+
+@attrs.frozen(slots=True)
+class CompiledMeasure:
+    """A measure with its checked and compiled condition and its trigger keys."""
+
+    measure: Measure
+    checked: Checked
+    condition: CompiledCondition
+    #: None: may hold with no records, so always evaluated
+    triggers: frozenset[str] | None
+
+
+@attrs.frozen(slots=True)
+class Triggered:
+    """A measure whose condition holds for an entity (before targets and checks)."""
+
+    compiled: CompiledMeasure
+    witnesses: tuple[Record, ...]
+    pending: tuple[Record, ...]
+    suspended: bool
+
+
+def compile_measures(catalog: Catalog) -> tuple[CompiledMeasure, ...]:
+    """Parse, check and compile every measure; all condition errors are raised at once."""
+    problems: list[Diagnostic] = []
+    compiled: list[CompiledMeasure] = []
+    for measure in catalog.measures:
+        source = measure.when_span.source if measure.when_span is not None else catalog.info.path
+        try:
+            expr = parse(
+                measure.when,
+                source=source,
+                positions=measure.when_positions or None,
+            )
+            checked = check(expr, catalog.vocabulary)
+        except (ConditionSyntaxError, ConditionTypeError) as exc:
+            problems.extend(
+                attrs.evolve(d, measure_id=measure.id, catalog_path=d.catalog_path or "when")
+                for d in exc.diagnostics
+            )
+            continue
+        compiled.append(
+            CompiledMeasure(
+                measure=measure,
+                checked=checked,
+                condition=compile_condition(checked, name=measure.id),
+                triggers=triggers(checked),
+            )
+        )
+    if problems:
+        first = problems[0].code
+        error_class: type[CreditRulesError] = (
+            ConditionSyntaxError if first.startswith("CR-E30") else ConditionTypeError
+        )
+        raise error_class(problems)
+    return tuple(compiled)
+
+
+class Engine:
+    """A catalog compiled for evaluation; build once with :func:`compile_catalog`."""
+
+    def __init__(self, catalog: Catalog, measures: Sequence[CompiledMeasure]) -> None:
+        self.catalog = catalog
+        self.measures = tuple(measures)
+        always: list[int] = []
+        index: dict[str, list[int]] = {}
+        for position, item in enumerate(self.measures):
+            if item.triggers is None:
+                always.append(position)
+            else:
+                for key in item.triggers:
+                    index.setdefault(key, []).append(position)
+        self._always = tuple(always)
+        self._index = {key: tuple(value) for key, value in index.items()}
+        self._layers = {info.id: info for info in catalog.layers}
+
+    @property
+    def fingerprint(self) -> str:
+        """The catalog fingerprint every decision carries."""
+        return self.catalog.fingerprint
+
+    def evaluate(
+        self,
+        dossier: Dossier,
+        *,
+        as_of: datetime.date,
+        matter: str | None = None,
+    ) -> Decision:
+        """Every measure that applies to the subject (and to persons through it) on ``as_of``.
+
+        Raises:
+            UsageError: ``matter`` is not a matter of the catalog's vocabulary.
+        """
+        if matter is not None and matter not in self.catalog.vocabulary.matters:
+            raise UsageError([_unknown_matter(matter, self.catalog.vocabulary.matters)])
+        facts = build_facts(
+            dossier,
+            as_of=as_of,
+            vocabulary=self.catalog.vocabulary,
+            policy=self.catalog.policy,
+        )
+        outcomes = self._outcomes(facts, as_of=as_of, matter=matter)
+        set_aside = facts.set_aside + tuple(s for _, f in facts.related for s in f.set_aside)
+        return Decision(
+            subject=dossier.subject,
+            as_of=as_of,
+            matter=matter,
+            catalog_id=self.catalog.info.id,
+            catalog_fingerprint=self.catalog.fingerprint,
+            library_version=credit_rules.__version__,
+            outcomes=outcomes,
+            set_aside=set_aside,
+        )
+
+    # -- internals --------------------------------------------------------------------------
+
+    def triggered(
+        self, facts: Facts, *, as_of: datetime.date, matter: str | None
+    ) -> list[Triggered]:
+        """Measures whose condition holds for one entity, with witnesses (no targets yet)."""
+        confirmed = make_env(facts, include_pending=False)
+        with_pending = make_env(facts, include_pending=True) if facts.pending else None
+        found: list[Triggered] = []
+        for position in self._candidates(facts):
+            item = self.measures[position]
+            if not self._in_force(item.measure, as_of, matter):
+                continue
+            witnesses = item.condition(confirmed)
+            if witnesses is not None:
+                found.append(Triggered(item, witnesses, (), False))
+                continue
+            if with_pending is None:
+                continue
+            witnesses = item.condition(with_pending)
+            if witnesses is not None:
+                pending = tuple(r for r in witnesses if r.status is RecordStatus.OBJECTION_PENDING)
+                found.append(Triggered(item, witnesses, pending, True))
+        return found
+
+    def _candidates(self, facts: Facts) -> list[int]:
+        keys = _trigger_keys(facts)
+        positions = set(self._always)
+        for key in keys:
+            positions.update(self._index.get(key, ()))
+        return sorted(positions)
+
+    def _in_force(self, measure: Measure, as_of: datetime.date, matter: str | None) -> bool:
+        if matter is not None and measure.applies_in and matter not in measure.applies_in:
+            return False
+        layer = self._layers.get(measure.catalog_id)
+        return layer is None or _layer_in_force(layer, as_of)
+
+    def _outcomes(
+        self, facts: Facts, *, as_of: datetime.date, matter: str | None
+    ) -> tuple[MeasureOutcome, ...]:
+        subject = facts.subject
+        outcomes: list[MeasureOutcome] = []
+        # The subject's own triggered measures: to itself, and to persons through it.
+        for hit in self.triggered(facts, as_of=as_of, matter=matter):
+            measure = hit.compiled.measure
+            if subject.kind in measure.target_kinds:
+                outcomes.append(self._outcome(hit, _self_target(subject), facts))
+            if not subject.is_person and measure.target_roles:
+                for related, _ in facts.related:
+                    if related.role in measure.target_roles and related.subject.is_person:
+                        outcomes.append(
+                            self._outcome(
+                                hit, _person_target(related.subject, subject, related), facts
+                            )
+                        )
+        # A person reached through the organisations they hold a role in.
+        if subject.is_person:
+            for related, org_facts in facts.related:
+                if related.subject.is_person:
+                    continue
+                for hit in self.triggered(org_facts, as_of=as_of, matter=matter):
+                    measure = hit.compiled.measure
+                    if related.role in measure.target_roles:
+                        target = _person_target(subject, related.subject, related)
+                        outcomes.append(self._outcome(hit, target, org_facts))
+        return _withhold(_dedupe(outcomes))
+
+    def _outcome(self, hit: Triggered, target: Target, facts: Facts) -> MeasureOutcome:
+        measure = hit.compiled.measure
+        catalog = self.catalog
+        start, end, ends_by = _period(measure, hit.witnesses, catalog)
+        checks = runtime_checks(
+            measure, hit.witnesses, policy=catalog.policy, vocabulary=catalog.vocabulary
+        )
+        if hit.suspended:
+            status = OutcomeStatus.SUSPENDED
+        elif any(not c.passed for c in checks):
+            status = OutcomeStatus.SET_ASIDE
+        elif end is not None and end <= facts.as_of:
+            status = OutcomeStatus.ENDED
+        elif measure.advisory:
+            status = OutcomeStatus.ADVISORY
+        else:
+            status = OutcomeStatus.APPLIES
+        return MeasureOutcome(
+            measure=measure,
+            status=status,
+            target=target,
+            start=start,
+            end=end,
+            ends_by=ends_by,
+            witnesses=hit.witnesses,
+            pending=hit.pending,
+            checks=checks,
+        )
+
+
+def compile_catalog(catalog: Catalog) -> Engine:
+    """Compile a catalog into an engine: conditions parsed, checked and compiled once.
+
+    Raises:
+        ConditionSyntaxError: a ``when:`` is not in the condition language.
+        ConditionTypeError: a ``when:`` uses unknown names or mismatched types.
+    """
+    return Engine(catalog, compile_measures(catalog))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _trigger_keys(facts: Facts) -> set[str]:
+    keys: set[str] = set()
+    for record in (*facts.counted, *facts.pending):
+        keys.add(f"kind:{record.kind.value}")
+        if record.kind is RecordKind.LIST_ENTRY and record.list_name is not None:
+            keys.add(f"list:{record.list_name}")
+    if facts.related:
+        keys.add("related")
+    return keys
+
+
+def _layer_in_force(info: CatalogInfo, as_of: datetime.date) -> bool:
+    if info.effective_from is not None and info.effective_from > as_of:
+        return False
+    return info.effective_until is None or info.effective_until > as_of
+
+
+def _self_target(subject: Subject) -> Target:
+    return Target(subject.id, subject.name, subject.kind)
+
+
+def _person_target(person: Subject, organisation: Subject, related: Related) -> Target:
+    return Target(
+        person.id,
+        person.name,
+        person.kind,
+        via_id=organisation.id,
+        via_name=organisation.name,
+        role=related.role,
+    )
+
+
+def _period(
+    measure: Measure, witnesses: Sequence[Record], catalog: Catalog
+) -> tuple[datetime.date | None, datetime.date | None, str]:
+    """Start, end and what ends the measure, from its duration and its witnesses."""
+    dishonest = [r for r in witnesses if r.dishonest] or list(witnesses)
+    start = max((r.decided_on for r in dishonest), default=None)
+    duration = measure.duration
+    if duration.kind is DurationKind.PERMANENT:
+        return start, None, "permanent"
+    if duration.kind is DurationKind.PERIOD:
+        if start is None or duration.period is None:
+            return start, None, "period"
+        return start, duration.period.add_to(start), "period"
+    if duration.kind is DurationKind.WHILE_LISTED:
+        entries = [r for r in witnesses if r.kind is RecordKind.LIST_ENTRY]
+        if entries:
+            start = max(r.decided_on for r in entries)
+            exits = [r.exit_on for r in entries]
+            if any(e is None for e in exits):
+                return start, None, "list_exit"
+            return start, max(e for e in exits if e is not None), "list_exit"
+    ends = [record_end(r, catalog.policy) for r in dishonest]
+    if not ends or any(e is None for e in ends):
+        return start, None, "repair"
+    return start, max(e for e in ends if e is not None), "repair"
+
+
+def _dedupe(outcomes: Iterable[MeasureOutcome]) -> list[MeasureOutcome]:
+    """One outcome per (measure, target, role): the strongest status wins."""
+    best: dict[tuple[str, str, str, str], MeasureOutcome] = {}
+    rank = {s: i for i, s in enumerate(OutcomeStatus)}
+    for outcome in outcomes:
+        target = outcome.target
+        key = (outcome.measure.id, target.subject_id, target.via_id or "", str(target.role or ""))
+        held = best.get(key)
+        if held is None or rank[outcome.status] < rank[held.status]:
+            best[key] = outcome
+    return sorted(best.values(), key=MeasureOutcome.sort_key)
+
+
+def _withhold(outcomes: list[MeasureOutcome]) -> tuple[MeasureOutcome, ...]:
+    """Incentives are not given to a target under a restriction in force (unless overridden)."""
+    blocking: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        if outcome.restriction and outcome.status in IN_FORCE:
+            blocking.setdefault(outcome.target.subject_id, []).append(outcome.measure.id)
+    result: list[MeasureOutcome] = []
+    for outcome in outcomes:
+        blockers = blocking.get(outcome.target.subject_id)
+        if (
+            blockers
+            and outcome.measure.kind is MeasureKind.INCENTIVE
+            and outcome.status in IN_FORCE
+            and not outcome.measure.overrides_restrictions
+        ):
+            outcome = attrs.evolve(
+                outcome, status=OutcomeStatus.WITHHELD, withheld_by=tuple(sorted(set(blockers)))
+            )
+        result.append(outcome)
+    return tuple(result)
+
+
+def _unknown_matter(matter: str, matters: Iterable[str]) -> Diagnostic:
+    names = sorted(matters)
+    close = difflib.get_close_matches(matter, names, n=1)
+    return error(
+        "CR-E401",
+        f"unknown matter `{matter}`",
+        help=f"did you mean `{close[0]}`?" if close else "matters: " + ", ".join(names),
+    )

@@ -1,0 +1,241 @@
+"""Decisions as readable text, in Chinese (default) or English.
+
+Input: a :class:`~credit_rules.decision.Decision`. Output: text for a terminal or a case
+file; measure titles and legal bases are quoted as the catalog writes them. Resident identity
+numbers are masked unless ``unmasked`` is set.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from credit_rules.decision import Decision, MeasureOutcome, OutcomeStatus
+from credit_rules.identifiers import mask
+from credit_rules.model import LegalBasis, MeasureKind, MeasureList, Role, Subject, SubjectKind
+
+Lang = Literal["zh", "en"]
+
+WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "decision": "联合奖惩结果",
+        "subject": "信用主体",
+        "as_of": "评估日期",
+        "matter": "办理事项",
+        "any_matter": "全部事项",
+        "catalog": "措施清单",
+        "fingerprint": "清单指纹",
+        "none": "无适用措施。",
+        "restriction": "惩戒",
+        "incentive": "激励",
+        "mandatory": "强制",
+        "recommended": "推荐",
+        "basis": "依据",
+        "implementers": "实施主体",
+        "period": "期限",
+        "records": "触发记录",
+        "pending": "异议中记录",
+        "withheld_by": "因以下惩戒措施不予激励",
+        "checks": "审查",
+        "through": "经由",
+        "set_aside": "未计入的记录",
+        "open_end": "至移出名单或修复",
+        "permanent": "永久",
+        "to": "至",
+        "from": "自",
+        "passed": "通过",
+        "failed": "未通过",
+        "version": "版本",
+    },
+    "en": {
+        "decision": "Joint incentive and punishment decision",
+        "subject": "Subject",
+        "as_of": "As of",
+        "matter": "Matter",
+        "any_matter": "all matters",
+        "catalog": "Catalog",
+        "fingerprint": "fingerprint",
+        "none": "No measure applies.",
+        "restriction": "restriction",
+        "incentive": "incentive",
+        "mandatory": "mandatory",
+        "recommended": "recommended",
+        "basis": "Basis",
+        "implementers": "Implementers",
+        "period": "Period",
+        "records": "Triggered by",
+        "pending": "Under objection",
+        "withheld_by": "Withheld because of",
+        "checks": "Checks",
+        "through": "through",
+        "set_aside": "Records set aside",
+        "open_end": "until removal from the list or repair",
+        "permanent": "permanent",
+        "to": "to",
+        "from": "from",
+        "passed": "passed",
+        "failed": "failed",
+        "version": "version",
+    },
+}
+
+STATUS_WORDS: dict[str, dict[OutcomeStatus, str]] = {
+    "zh": {
+        OutcomeStatus.APPLIES: "适用",
+        OutcomeStatus.ADVISORY: "建议实施",
+        OutcomeStatus.SUSPENDED: "暂不执行（异议处理中）",
+        OutcomeStatus.WITHHELD: "不予激励",
+        OutcomeStatus.SET_ASIDE: "不予适用（审查未通过）",
+        OutcomeStatus.ENDED: "期限已满",
+    },
+    "en": {
+        OutcomeStatus.APPLIES: "applies",
+        OutcomeStatus.ADVISORY: "advisory",
+        OutcomeStatus.SUSPENDED: "suspended (objection pending)",
+        OutcomeStatus.WITHHELD: "withheld",
+        OutcomeStatus.SET_ASIDE: "set aside (check failed)",
+        OutcomeStatus.ENDED: "ended",
+    },
+}
+
+ROLE_WORDS: dict[str, dict[Role, str]] = {
+    "zh": {
+        Role.LEGAL_REPRESENTATIVE: "法定代表人",
+        Role.PRINCIPAL: "主要负责人",
+        Role.ACTUAL_CONTROLLER: "实际控制人",
+        Role.DIRECTLY_RESPONSIBLE: "直接责任人员",
+        Role.DIRECTOR: "董事",
+        Role.SHAREHOLDER: "股东",
+        Role.SENIOR_MANAGER: "高级管理人员",
+        Role.REGISTERED_PRACTITIONER: "注册执业人员",
+    },
+    "en": {role: role.value.replace("_", " ") for role in Role},
+}
+
+KIND_WORDS: dict[str, dict[SubjectKind, str]] = {
+    "zh": {
+        SubjectKind.LEGAL_PERSON: "法人",
+        SubjectKind.UNINCORPORATED_ORG: "非法人组织",
+        SubjectKind.INDIVIDUAL_BUSINESS: "个体工商户",
+        SubjectKind.NATURAL_PERSON: "自然人",
+        SubjectKind.PUBLIC_INSTITUTION: "机关事业单位",
+    },
+    "en": {kind: kind.value.replace("_", " ") for kind in SubjectKind},
+}
+
+REASON_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "future": "决定日期晚于评估日期",
+        "revoked": "已撤销",
+        "corrected": "已更正",
+        "repaired": "已信用修复",
+        "expired": "公示期满或已移出",
+        "no_effective_document": "无生效法律文书",
+        "lenience": "宽容审慎",
+        "unknown_subject": "不属于该主体",
+    },
+    "en": {},
+}
+
+
+def subject_line(subject: Subject, lang: Lang, *, unmasked: bool = False) -> str:
+    """Name, kind and identifier (masked by default)."""
+    kind = KIND_WORDS[lang][subject.kind]
+    ident = subject.uscc or subject.resident_id or ""
+    if subject.resident_id is not None and not unmasked:
+        ident = mask(subject.resident_id)
+    ident = f" {ident}" if ident else ""
+    return (
+        f"{subject.name or subject.id}（{kind}{ident}）"
+        if lang == "zh"
+        else (f"{subject.name or subject.id} ({kind}{ident})")
+    )
+
+
+def basis_text(basis: LegalBasis, lang: Lang) -> str:
+    """《title》（number）article — as the catalog writes them."""
+    number = f"（{basis.number}）" if basis.number else ""
+    article = basis.article or ""
+    if lang == "zh":
+        return f"《{basis.title}》{number}{article}"
+    number = f" ({basis.number})" if basis.number else ""
+    article = f", {basis.article}" if basis.article else ""
+    return f"{basis.title}{number}{article}"
+
+
+def _period(outcome: MeasureOutcome, lang: Lang) -> str:
+    words = WORDS[lang]
+    start = outcome.start.isoformat() if outcome.start else "—"
+    if outcome.end is not None:
+        return f"{start} {words['to']} {outcome.end.isoformat()}"
+    if outcome.ends_by == "permanent":
+        return (
+            f"{words['from']} {start}（{words['permanent']}）"
+            if lang == "zh"
+            else (f"from {start} ({words['permanent']})")
+        )
+    return (
+        f"{words['from']} {start}，{words['open_end']}"
+        if lang == "zh"
+        else (f"from {start}, {words['open_end']}")
+    )
+
+
+def outcome_lines(outcome: MeasureOutcome, lang: Lang) -> list[str]:
+    """The lines describing one outcome."""
+    words = WORDS[lang]
+    measure = outcome.measure
+    kind = words["restriction" if measure.kind is MeasureKind.RESTRICTION else "incentive"]
+    listed = words["mandatory" if measure.list is MeasureList.MANDATORY else "recommended"]
+    status = STATUS_WORDS[lang][outcome.status]
+    lines = [
+        f"  [{kind}·{listed}] {measure.title}（{measure.id}）— {status}"
+        if lang == "zh"
+        else f"  [{kind}, {listed}] {measure.title} ({measure.id}) — {status}"
+    ]
+    sep = "：" if lang == "zh" else ": "
+    if outcome.target.through and outcome.target.role is not None:
+        role = ROLE_WORDS[lang][outcome.target.role]
+        via = outcome.target.via_name or outcome.target.via_id or ""
+        lines.append(f"    {words['through']}{sep}{via} {role} → {outcome.target.subject_name}")
+    lines.append(
+        f"    {words['basis']}{sep}" + "；".join(basis_text(b, lang) for b in measure.legal_basis)
+    )
+    if measure.implementers:
+        lines.append(
+            f"    {words['implementers']}{sep}" + "、".join(i.name for i in measure.implementers)
+        )
+    lines.append(f"    {words['period']}{sep}{_period(outcome, lang)}")
+    if outcome.witnesses:
+        lines.append(f"    {words['records']}{sep}" + ", ".join(r.id for r in outcome.witnesses))
+    if outcome.pending:
+        lines.append(f"    {words['pending']}{sep}" + ", ".join(r.id for r in outcome.pending))
+    if outcome.withheld_by:
+        lines.append(f"    {words['withheld_by']}{sep}" + ", ".join(outcome.withheld_by))
+    for check in outcome.checks:
+        mark = words["passed"] if check.passed else words["failed"]
+        lines.append(f"    {words['checks']}{sep}{check.code} {mark} — {check.detail}")
+    return lines
+
+
+def render_decision(decision: Decision, *, lang: Lang = "zh", unmasked: bool = False) -> str:
+    """A decision as text: header, every outcome, and the records set aside."""
+    words = WORDS[lang]
+    sep = "：" if lang == "zh" else ": "
+    lines = [
+        f"{words['decision']}",
+        f"{words['subject']}{sep}{subject_line(decision.subject, lang, unmasked=unmasked)}",
+        f"{words['as_of']}{sep}{decision.as_of.isoformat()}    "
+        f"{words['matter']}{sep}{decision.matter or words['any_matter']}",
+        f"{words['catalog']}{sep}{decision.catalog_id}  {words['fingerprint']} "
+        f"{decision.catalog_fingerprint[:19]}  {words['version']} {decision.library_version}",
+    ]
+    if not decision.outcomes:
+        lines.append(words["none"])
+    for outcome in decision.outcomes:
+        lines.extend(outcome_lines(outcome, lang))
+    if decision.set_aside:
+        lines.append(f"{words['set_aside']}{sep}")
+        for item in decision.set_aside:
+            reason = REASON_WORDS[lang].get(item.reason.value, item.reason.value)
+            lines.append(f"  {item.record.id}: {reason} — {item.detail}")
+    return "\n".join(lines) + "\n"

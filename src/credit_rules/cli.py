@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
+import importlib
 import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from credit_rules.catalog import load_catalog
 from credit_rules.errors import CreditRulesError, Diagnostic
-from credit_rules.model import Catalog
-from credit_rules.schema import SCHEMA_NAMES, load_schema
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -30,7 +27,7 @@ EXIT_INTERNAL = 3
 Command = Callable[[argparse.Namespace], int]
 
 
-class _Parser(argparse.ArgumentParser):
+class CommandParser(argparse.ArgumentParser):
     """argparse that reports usage errors with exit code 2 and no traceback."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -60,91 +57,35 @@ def _read_quietly(path: str) -> str:
         return ""
 
 
-def _date(text: str) -> datetime.date:
+def parse_date(text: str) -> datetime.date:
+    """An argparse type for ``--as-of`` and similar options."""
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"`{text}` is not a date written YYYY-MM-DD") from None
 
 
-# -- validate ---------------------------------------------------------------------------------
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    """Read a catalog and check its conditions; print every problem."""
-    from credit_rules.engine import compile_measures
-
-    try:
-        catalog = load_catalog(*args.paths)
-        compile_measures(catalog)
-    except CreditRulesError as exc:
-        print_diagnostics(exc.diagnostics, out=sys.stderr)
-        count = len(exc.diagnostics)
-        sys.stderr.write(f"{count} error{'s' if count != 1 else ''}\n")
-        return EXIT_FINDINGS
-    _summary(catalog, sys.stdout)
-    return EXIT_OK
-
-
-def _summary(catalog: Catalog, out: TextIO) -> None:
-    from collections import Counter
-
-    out.write(f"ok: {catalog.info.id} — {catalog.info.title}\n")
-    for info in catalog.layers:
-        count = sum(1 for m in catalog.measures if m.catalog_id == info.id)
-        number = f" {info.document.number}" if info.document and info.document.number else ""
-        out.write(
-            f"  {info.level.value:<13} {info.id:<28} {count:>3} measures  {info.issuer}{number}\n"
-        )
-    kinds = Counter((m.kind.value, m.list.value) for m in catalog.measures)
-    parts = ", ".join(f"{n} {k} {lst}" for (k, lst), n in sorted(kinds.items()))
-    out.write(f"  {len(catalog.measures)} measures: {parts}\n")
-    out.write(f"  fingerprint {catalog.fingerprint}\n")
-
-
-# -- schema -----------------------------------------------------------------------------------
-
-
-def cmd_schema(args: argparse.Namespace) -> int:
-    """Print a JSON Schema shipped with the library."""
-    json.dump(load_schema(args.name), sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
-    return EXIT_OK
-
-
 # -- wiring -----------------------------------------------------------------------------------
+
+
+#: modules under ``credit_rules.commands``, each with ``register(subparsers)``; the order is
+#: the order of ``credit-rules --help``
+COMMAND_MODULES = ("catalog",)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with an example in every subcommand's help."""
-    parser = _Parser(
+    parser = CommandParser(
         prog="credit-rules",
         description="Compile and apply catalogs of joint incentive and joint punishment measures.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="exit codes: 0 ok, 1 findings or failures, 2 usage or input errors",
     )
     parser.add_argument("--version", action="version", version=_version())
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=CommandParser)
 
-    validate = commands.add_parser(
-        "validate",
-        help="check a catalog's YAML, schema and conditions",
-        description="Check a catalog's YAML, schema and conditions; print every problem with "
-        "file:line:column.\n\nexample:\n  credit-rules validate measures/",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    validate.add_argument("paths", nargs="+", metavar="PATH", help="catalog file or directory")
-    validate.set_defaults(run=cmd_validate)
-
-    schema = commands.add_parser(
-        "schema",
-        help="print a JSON Schema (catalog, records, cases)",
-        description="Print a JSON Schema, for editors and validators.\n\nexample:\n"
-        "  credit-rules schema catalog > catalog.schema.json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    schema.add_argument("name", choices=SCHEMA_NAMES)
-    schema.set_defaults(run=cmd_schema)
+    for module in COMMAND_MODULES:
+        importlib.import_module(f"credit_rules.commands.{module}").register(commands)
     return parser
 
 

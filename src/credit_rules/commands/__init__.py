@@ -1,0 +1,1 @@
+"""One module per group of ``credit-rules`` subcommands, each with ``register(subparsers)``."""

@@ -225,6 +225,7 @@ Node = Expr | Within | Since
 
 LITERAL_TYPES = (StringLiteral, IntegerLiteral, DateLiteral, DurationLiteral, BooleanLiteral, Name)
 VALUE_TYPES = (*LITERAL_TYPES, SubjectAttribute, Call, SetLiteral, Count)
+EXPR_TYPES = (*VALUE_TYPES, Compare, Not, And, Or, RecordQuery, Related)
 
 
 def children(node: Node) -> tuple[Node, ...]:

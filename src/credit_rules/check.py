@@ -12,7 +12,9 @@ with every problem found, each positioned at the offending text:
   role), each with a "did you mean" help where one is close;
 - ``CR-E315`` type mismatch (``cannot compare severity with date``, a value used as a condition);
 - ``CR-E316`` wrong use (a record field outside ``record where``, ``listed(...)`` inside it, a
-  comparison with no field or with two).
+  comparison with no field or with two);
+- ``CR-E317`` unknown tag, when the vocabulary declares tags (an empty ``tags`` leaves tags
+  unchecked).
 
 IR invariants (relied on by ``compile.py``, ``lint.py`` and the engine):
 
@@ -805,6 +807,14 @@ class _Checker:
                 f"cannot look for {_literal_words(tag)} in tags",
                 tag,
                 help='tags are text: write `"repeat_offence" in tags`',
+            )
+        known = self.vocabulary.tags
+        if known and tag.value not in known:
+            raise self.report(
+                "CR-E317",
+                f"unknown tag `{tag.value}`",
+                tag,
+                help=_suggestion(tag.value, list(known)),
             )
         return TagTest(tag.value, node.op is CompareOp.NOT_IN, span=node.span)
 

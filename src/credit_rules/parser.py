@@ -120,11 +120,8 @@ def parse(
         if isinstance(wrapped.orig_exc, CreditRulesError):
             raise wrapped.orig_exc from None
         raise
-    assert isinstance(result, ast.VALUE_TYPES + _CONDITION_TYPES)
+    assert isinstance(result, ast.EXPR_TYPES)
     return result
-
-
-_CONDITION_TYPES = (ast.Compare, ast.Not, ast.And, ast.Or, ast.RecordQuery, ast.Related)
 
 
 # ---------------------------------------------------------------------------------------------

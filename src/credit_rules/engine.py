@@ -200,6 +200,10 @@ class Engine:
     def _in_force(self, measure: Measure, as_of: datetime.date, matter: str | None) -> bool:
         if matter is not None and measure.applies_in and matter not in measure.applies_in:
             return False
+        return self.measure_in_force(measure, as_of)
+
+    def measure_in_force(self, measure: Measure, as_of: datetime.date) -> bool:
+        """Whether the catalog layer a measure belongs to is in force on ``as_of``."""
         layer = self._layers.get(measure.catalog_id)
         return layer is None or _layer_in_force(layer, as_of)
 

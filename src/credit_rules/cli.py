@@ -70,7 +70,7 @@ def parse_date(text: str) -> datetime.date:
 
 #: modules under ``credit_rules.commands``, each with ``register(subparsers)``; the order is
 #: the order of ``credit-rules --help``
-COMMAND_MODULES = ("catalog",)
+COMMAND_MODULES = ("catalog", "evaluate", "replay")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from credit_rules import __version__
+    from credit_rules.version import __version__
 
     return f"credit-rules {__version__}"
 

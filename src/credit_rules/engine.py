@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-import credit_rules
 from credit_rules.check import Checked, check, triggers
 from credit_rules.compile import CompiledCondition, compile_condition, make_env
 from credit_rules.decision import (
@@ -50,6 +49,7 @@ from credit_rules.model import (
 )
 from credit_rules.parser import parse
 from credit_rules.proportion import runtime_checks
+from credit_rules.version import __version__
 
 
 @attrs.frozen(slots=True)
@@ -160,7 +160,7 @@ class Engine:
             matter=matter,
             catalog_id=self.catalog.info.id,
             catalog_fingerprint=self.catalog.fingerprint,
-            library_version=credit_rules.__version__,
+            library_version=__version__,
             outcomes=outcomes,
             set_aside=set_aside,
         )

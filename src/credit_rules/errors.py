@@ -63,7 +63,7 @@ class Diagnostic:
         lines = [self.short()]
         if self.span is not None and source_text is not None:
             text_lines = source_text.splitlines()
-            if 0 < self.span.line <= len(text_lines):
+            if 0 < self.span.line <= len(text_lines) and len(text_lines[self.span.line - 1]) <= 300:
                 line = text_lines[self.span.line - 1]
                 width = (
                     self.span.end_column - self.span.column

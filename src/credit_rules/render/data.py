@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from credit_rules.decision import Decision, MeasureOutcome
+from credit_rules.explain import Explanation, MeasureExplanation
 from credit_rules.facts import SetAside
 from credit_rules.identifiers import mask
 from credit_rules.model import LegalBasis, Measure, Subject
@@ -99,3 +100,49 @@ def decision_data(decision: Decision, *, unmasked: bool = False) -> dict[str, An
         "outcomes": [outcome_data(o) for o in decision.outcomes],
         "set_aside": [set_aside_data(s) for s in decision.set_aside],
     }
+
+
+def explanation_data(explanation: Explanation, *, unmasked: bool = False) -> dict[str, Any]:
+    """A decision with the explanation of each measure asked about."""
+    data = decision_data(explanation.decision, unmasked=unmasked)
+    data["explanation"] = {
+        "measures": [measure_explanation_data(m) for m in explanation.measures],
+    }
+    return data
+
+
+def measure_explanation_data(item: MeasureExplanation) -> dict[str, Any]:
+    """One measure's explanation: verdict, condition steps, records and checks."""
+    data: dict[str, Any] = {
+        "measure": item.measure.id,
+        "title": item.measure.title,
+        "verdict": item.verdict.value,
+        "target": item.target.to_data() if item.target is not None else None,
+        "condition": item.condition,
+        "steps": [
+            {
+                "text": s.text,
+                "at": s.span.short(),
+                "depth": s.depth,
+                "holds": s.holds,
+                **({"count": s.count} if s.count is not None else {}),
+                "records": list(s.records),
+            }
+            for s in item.steps
+        ],
+        "witnesses": [r.id for r in item.witnesses],
+        "pending": [r.id for r in item.pending],
+        "set_aside": [set_aside_data(s) for s in item.set_aside],
+        "candidates": [{"record": c.record_id, "failed": list(c.failed)} for c in item.candidates],
+        "needed": list(item.needed),
+        "blocking": list(item.blocking),
+        "checks": [c.to_data() for c in item.checks],
+        "legal_basis": [basis_data(b) for b in item.measure.legal_basis],
+        "start": item.start.isoformat() if item.start else None,
+        "end": item.end.isoformat() if item.end else None,
+        "ends_by": item.ends_by,
+        "withheld_by": list(item.withheld_by),
+    }
+    if item.evaluated_on is not None:
+        data["evaluated_on"] = item.evaluated_on
+    return data

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 from credit_rules.decision import Decision, MeasureOutcome, OutcomeStatus
+from credit_rules.explain import Explanation
 from credit_rules.identifiers import mask
 from credit_rules.model import LegalBasis, MeasureKind, MeasureList, Role, Subject, SubjectKind
 
@@ -238,4 +239,128 @@ def render_decision(decision: Decision, *, lang: Lang = "zh", unmasked: bool = F
         for item in decision.set_aside:
             reason = REASON_WORDS[lang].get(item.reason.value, item.reason.value)
             lines.append(f"  {item.record.id}: {reason} — {item.detail}")
+    return "\n".join(lines) + "\n"
+
+
+VERDICT_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "applies": "适用",
+        "advisory": "建议实施",
+        "suspended": "暂不执行：触发记录处于异议核查中",
+        "withheld": "不予激励：主体正受惩戒措施约束",
+        "set_aside": "不予适用：记录被搁置或审查未通过",
+        "ended": "期限已满",
+        "not_triggered": "未触发：条件不成立",
+        "not_a_target": "不适用：该主体不属于实施对象",
+        "not_in_matter": "不适用：不属于本办理事项",
+        "not_in_force": "不适用：清单在评估日期未生效",
+    },
+    "en": {
+        "applies": "applies",
+        "advisory": "advisory (recommended to a body outside public administration)",
+        "suspended": "suspended: a triggering record is under objection",
+        "withheld": "withheld: the subject is under a restriction",
+        "set_aside": "set aside: records set aside or a check failed",
+        "ended": "ended: its period has run out",
+        "not_triggered": "not triggered: the condition does not hold",
+        "not_a_target": "does not apply: the subject is not a target",
+        "not_in_matter": "does not apply in this matter",
+        "not_in_force": "does not apply: the catalog is not in force on that date",
+    },
+}
+
+EXPLAIN_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "explanation": "说明",
+        "condition": "触发条件",
+        "holds": "成立",
+        "fails": "不成立",
+        "count": "计数",
+        "needed": "所需",
+        "candidates": "候选记录",
+        "failed": "不满足",
+        "blocking": "阻却记录",
+        "set_aside": "被搁置的记录",
+        "evaluated_on": "条件判断对象",
+    },
+    "en": {
+        "explanation": "Explanation",
+        "condition": "Condition",
+        "holds": "holds",
+        "fails": "fails",
+        "count": "count",
+        "needed": "Needed",
+        "candidates": "Records looked at",
+        "failed": "fails",
+        "blocking": "Blocking records",
+        "set_aside": "Records set aside",
+        "evaluated_on": "Condition evaluated on",
+    },
+}
+
+
+def render_explanation(
+    explanation: Explanation, *, lang: Lang = "zh", unmasked: bool = False
+) -> str:
+    """The decision, then each explained measure with its condition traced step by step."""
+    lines = [render_decision(explanation.decision, lang=lang, unmasked=unmasked).rstrip("\n")]
+    words = EXPLAIN_WORDS[lang]
+    sep = "：" if lang == "zh" else ": "
+    for item in explanation.measures:
+        lines.append("")
+        lines.append(
+            f"{words['explanation']}{sep}{item.measure.title}（{item.measure.id}）"
+            if lang == "zh"
+            else f"{words['explanation']}: {item.measure.title} ({item.measure.id})"
+        )
+        lines.append(f"  → {VERDICT_WORDS[lang][item.verdict.value]}")
+        if item.target is not None and item.target.through and item.target.role is not None:
+            role = ROLE_WORDS[lang][item.target.role]
+            via = item.target.via_name or item.target.via_id
+            lines.append(
+                f"  {WORDS[lang]['through']}{sep}{via} {role} → {item.target.subject_name}"
+            )
+        lines.append(
+            f"  {WORDS[lang]['basis']}{sep}"
+            + "；".join(basis_text(b, lang) for b in item.measure.legal_basis)
+        )
+        if item.evaluated_on is not None:
+            lines.append(f"  {words['evaluated_on']}{sep}{item.evaluated_on}")
+        if item.steps:
+            lines.append(f"  {words['condition']}{sep}")
+            for step in item.steps:
+                mark = "✓" if step.holds else "✗"
+                value = words["holds"] if step.holds else words["fails"]
+                extra = (
+                    f"，{words['count']} {step.count}"
+                    if step.count is not None and lang == "zh"
+                    else (f", {words['count']} {step.count}" if step.count is not None else "")
+                )
+                records = f" [{', '.join(step.records)}]" if step.records else ""
+                indent = "  " * step.depth
+                where = step.span.short()
+                lines.append(f"    {indent}{mark} {step.text}  ({value}{extra}; {where}){records}")
+        if item.needed:
+            lines.append(f"  {words['needed']}{sep}" + "; ".join(item.needed))
+        for candidate in item.candidates:
+            failed = "; ".join(candidate.failed) if candidate.failed else "—"
+            lines.append(
+                f"  {words['candidates']}{sep}{candidate.record_id} {words['failed']} {failed}"
+            )
+        if item.blocking:
+            lines.append(f"  {words['blocking']}{sep}" + ", ".join(item.blocking))
+        for aside in item.set_aside:
+            reason = REASON_WORDS[lang].get(aside.reason.value, aside.reason.value)
+            lines.append(f"  {words['set_aside']}{sep}{aside.record.id}: {reason} — {aside.detail}")
+        for check in item.checks:
+            mark = WORDS[lang]["passed"] if check.passed else WORDS[lang]["failed"]
+            lines.append(f"  {WORDS[lang]['checks']}{sep}{check.code} {mark} — {check.detail}")
+        if item.withheld_by:
+            lines.append(f"  {WORDS[lang]['withheld_by']}{sep}" + ", ".join(item.withheld_by))
+        if item.start is not None or item.end is not None:
+            start = item.start.isoformat() if item.start else "—"
+            end = item.end.isoformat() if item.end else "—"
+            lines.append(
+                f"  {WORDS[lang]['period']}{sep}{start} {WORDS[lang]['to']} {end} ({item.ends_by})"
+            )
     return "\n".join(lines) + "\n"

@@ -1,0 +1,285 @@
+"""The matcher (issue 4): decisions on the shipped catalogs, and properties over random ones."""
+
+from __future__ import annotations
+
+import datetime
+import pathlib
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from credit_rules import compile as compile_catalog
+from credit_rules import load_catalog
+from credit_rules.decision import IN_FORCE, Decision, OutcomeStatus
+from credit_rules.errors import UsageError
+from credit_rules.model import (
+    DurationKind,
+    MeasureKind,
+    RecordStatus,
+)
+from credit_rules.records import dossier_from_data
+from credit_rules.render.data import decision_data
+from engine_strategies import catalogs
+from strategies import as_of_dates, dossiers, records
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+AS_OF = datetime.date(2024, 6, 1)
+
+
+@pytest.fixture(scope="module")
+def national():  # type: ignore[no-untyped-def]
+    return compile_catalog(load_catalog(ROOT / "measures" / "national"))
+
+
+def _rows(decision: Decision) -> list[tuple[str, str, str, str | None, str | None]]:
+    return [
+        (
+            o.measure.id,
+            o.target.subject_id
+            if not o.target.through
+            else f"{o.target.subject_id}<-{o.target.role}",
+            o.status.value,
+            o.start.isoformat() if o.start else None,
+            o.end.isoformat() if o.end else None,
+        )
+        for o in decision.outcomes
+    ]
+
+
+def _doc(number: str, kind: str = "行政处罚决定书") -> dict[str, str]:
+    return {"kind": kind, "number": number}
+
+
+DEFAULTER = {
+    "subject": {
+        "id": "E1",
+        "kind": "legal_person",
+        "name": "福州某建设工程有限公司",
+        "uscc": "91350100M000100Y43",
+    },
+    "records": [
+        {
+            "id": "JD1",
+            "kind": "list_entry",
+            "list": "judgment_defaulter",
+            "listed_on": "2024-01-10",
+            "exit_on": "2026-01-10",
+            "authority": "福州市中级人民法院",
+            "document": _doc("（2024）闽01执100号", "决定书"),
+            "tags": ["refuse_with_ability"],
+        },
+        {
+            "id": "CR1",
+            "kind": "list_entry",
+            "list": "consumption_restriction",
+            "listed_on": "2024-01-10",
+            "authority": "福州市中级人民法院",
+            "document": _doc("（2024）闽01执100号", "限制消费令"),
+        },
+    ],
+    "related": [
+        {
+            "role": "legal_representative",
+            "subject": {
+                "id": "P1",
+                "kind": "natural_person",
+                "name": "张三",
+                "resident_id": "11010519491231002X",
+            },
+        }
+    ],
+}
+
+
+def test_judgment_defaulter_enterprise_and_its_legal_representative(national) -> None:  # type: ignore[no-untyped-def]
+    """Issue 4: restrictions on the enterprise and high-consumption restrictions on the person."""
+    decision = national.evaluate(dossier_from_data(DEFAULTER), as_of=AS_OF, matter="air_travel")
+    assert _rows(decision) == [
+        ("cn-hcr-travel-class", "E1", "applies", "2024-01-10", None),
+        ("cn-jd-publish-list", "E1", "applies", "2024-01-10", "2026-01-10"),
+        ("cn-hcr-travel-class", "P1<-legal_representative", "applies", "2024-01-10", None),
+    ]
+    person = decision.outcomes[2]
+    assert person.target.via_id == "E1"
+    assert person.target.via_name == "福州某建设工程有限公司"
+    assert [r.id for r in person.witnesses] == ["CR1"]
+    assert decision.catalog_fingerprint == national.fingerprint
+    assert decision.library_version == "0.1.0"
+
+
+def test_matter_filters_measures_and_unknown_matter_is_refused(national) -> None:  # type: ignore[no-untyped-def]
+    dossier = dossier_from_data(DEFAULTER)
+    every = national.evaluate(dossier, as_of=AS_OF)
+    assert len([o for o in every.outcomes if o.target.subject_id == "E1"]) == 10
+    with pytest.raises(UsageError) as caught:
+        national.evaluate(dossier, as_of=AS_OF, matter="air_travle")
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.message, diagnostic.help) == (
+        "CR-E401",
+        "unknown matter `air_travle`",
+        "did you mean `air_travel`?",
+    )
+
+
+def _penalty(record_id: str, decided: str, severity: str, **extra: object) -> dict[str, object]:
+    return {
+        "id": record_id,
+        "kind": "administrative_penalty",
+        "domain": "food_drug",
+        "severity": severity,
+        "decided_on": decided,
+        "authority": "福州市市场监督管理局",
+        "document": _doc(f"榕市监罚〔{decided[:4]}〕{record_id}号"),
+        **extra,
+    }
+
+
+def _producer(*records: dict[str, object]) -> dict[str, object]:
+    return {
+        "subject": {
+            "id": "F1",
+            "kind": "legal_person",
+            "name": "某食品有限公司",
+            "uscc": "91110000802100433B",
+        },
+        "records": list(records),
+    }
+
+
+def test_food_producer_with_two_serious_penalties(national) -> None:  # type: ignore[no-untyped-def]
+    data = _producer(
+        _penalty("P1", "2023-03-01", "serious"), _penalty("P2", "2024-02-01", "serious")
+    )
+    decision = national.evaluate(dossier_from_data(data), as_of=AS_OF)
+    assert _rows(decision) == [
+        ("cn-publish-penalty-serious", "F1", "applies", "2024-02-01", "2027-02-01"),
+    ]
+    assert [r.id for r in decision.outcomes[0].witnesses] == ["P1", "P2"]
+
+
+def test_the_same_producer_after_repair(national) -> None:  # type: ignore[no-untyped-def]
+    data = _producer(
+        _penalty("P1", "2023-03-01", "serious", status="repaired", status_since="2024-04-01"),
+        _penalty("P2", "2024-02-01", "serious", status="repaired", status_since="2024-05-20"),
+    )
+    decision = national.evaluate(dossier_from_data(data), as_of=AS_OF)
+    assert [o.measure.id for o in decision.outcomes if o.restriction] == []
+    assert [(s.record.id, s.reason.value, s.detail) for s in decision.set_aside] == [
+        ("P1", "repaired", "repaired on 2024-04-01"),
+        ("P2", "repaired", "repaired on 2024-05-20"),
+    ]
+
+
+def test_record_under_objection_suspends_and_does_not_apply(national) -> None:  # type: ignore[no-untyped-def]
+    data = _producer(_penalty("P1", "2024-02-01", "serious", status="objection_pending"))
+    decision = national.evaluate(dossier_from_data(data), as_of=AS_OF)
+    (outcome,) = [o for o in decision.outcomes if o.restriction]
+    assert (outcome.measure.id, outcome.status) == (
+        "cn-publish-penalty-serious",
+        OutcomeStatus.SUSPENDED,
+    )
+    assert [r.id for r in outcome.pending] == ["P1"]
+
+
+def test_revoked_penalty_leads_to_nothing(national) -> None:  # type: ignore[no-untyped-def]
+    data = _producer(
+        _penalty("P1", "2024-02-01", "serious", status="revoked", status_since="2024-03-01")
+    )
+    decision = national.evaluate(dossier_from_data(data), as_of=AS_OF)
+    assert [o.measure.id for o in decision.outcomes if o.restriction] == []
+    assert [(s.record.id, s.reason.value) for s in decision.set_aside] == [("P1", "revoked")]
+
+
+def test_red_and_black_list_withholds_incentives_with_the_reason(national) -> None:  # type: ignore[no-untyped-def]
+    data = {
+        "subject": DEFAULTER["subject"],
+        "records": [
+            DEFAULTER["records"][0],  # type: ignore[index]
+            {
+                "id": "RED1",
+                "kind": "list_entry",
+                "list": "red_list",
+                "listed_on": "2023-05-01",
+                "authority": "福州市发展和改革委员会",
+            },
+        ],
+    }
+    decision = national.evaluate(dossier_from_data(data), as_of=AS_OF)
+    withheld = [o for o in decision.outcomes if o.status is OutcomeStatus.WITHHELD]
+    assert [o.measure.id for o in withheld] == [
+        "cn-credit-bonus-points",
+        "cn-credit-loans",
+        "cn-fewer-inspections",
+        "cn-priority-fiscal-preferential",
+        "cn-publicity",
+    ]
+    assert {o.withheld_by for o in withheld} == {("cn-jd-publish-list",)}
+    assert decision.status_of("cn-jd-publish-list") is OutcomeStatus.APPLIES
+
+
+def test_decision_data_is_deterministic_and_masked(national) -> None:  # type: ignore[no-untyped-def]
+    dossier = dossier_from_data(DEFAULTER)
+    first = decision_data(national.evaluate(dossier, as_of=AS_OF))
+    again = decision_data(national.evaluate(dossier, as_of=AS_OF))
+    assert first == again
+    assert "11010519491231002X" not in repr(first)
+
+
+# -- properties over random catalogs and dossiers ----------------------------------------------
+
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(catalogs(), dossiers(), as_of_dates, st.randoms(use_true_random=False))
+def test_evaluation_is_deterministic_and_ignores_record_order(catalog, dossier, as_of, rnd) -> None:  # type: ignore[no-untyped-def]
+    engine = compile_catalog(catalog)
+    first = decision_data(engine.evaluate(dossier, as_of=as_of))
+    records = list(dossier.records)
+    rnd.shuffle(records)
+    shuffled = attrs.evolve(dossier, records=tuple(records))
+    assert decision_data(engine.evaluate(shuffled, as_of=as_of)) == first
+    assert decision_data(engine.evaluate(dossier, as_of=as_of)) == first
+
+
+@PROPERTY
+@given(catalogs(), dossiers(), as_of_dates, st.data())
+def test_a_record_under_objection_never_adds_an_applying_restriction(
+    catalog, dossier, as_of, data
+) -> None:  # type: ignore[no-untyped-def]
+    engine = compile_catalog(catalog)
+    before = engine.evaluate(dossier, as_of=as_of)
+    drawn = data.draw(records(dossier.subject.id, 99))
+    extra = attrs.evolve(drawn, status=RecordStatus.OBJECTION_PENDING, status_since=None)
+    after = engine.evaluate(attrs.evolve(dossier, records=(*dossier.records, extra)), as_of=as_of)
+
+    def applying(decision: Decision) -> set[tuple[str, str]]:
+        return {
+            (o.measure.id, o.target.subject_id)
+            for o in decision.outcomes
+            if o.measure.kind is MeasureKind.RESTRICTION and o.status is OutcomeStatus.APPLIES
+        }
+
+    assert applying(after) <= applying(before)
+
+
+FAR = datetime.date(2040, 1, 1)  # past every generated record date, exit date and period
+
+
+@PROPERTY
+@given(catalogs(), dossiers())
+def test_past_every_end_date_no_listed_or_fixed_period_measure_applies(catalog, dossier) -> None:  # type: ignore[no-untyped-def]
+    engine = compile_catalog(catalog)
+    decision = engine.evaluate(dossier, as_of=FAR)
+    for outcome in decision.outcomes:
+        if outcome.status in IN_FORCE and outcome.measure.duration.kind in (
+            DurationKind.WHILE_LISTED,
+            DurationKind.PERIOD,
+        ):
+            # Only what has no end at all can still apply: an open-ended listing, or a
+            # condition that holds without any dated record.
+            assert outcome.end is None
+            if outcome.measure.duration.kind is DurationKind.PERIOD:
+                assert outcome.start is None

@@ -52,6 +52,10 @@ class SetAside:
     record: Record
     reason: SetAsideReason
     detail: str
+    #: the date that matters: of the revocation, correction or repair, or the end of force
+    on: datetime.date | None = None
+    #: for lenience, the fact (minor, force_majeure, unintentional_minor, unintentional)
+    fact: str | None = None
 
 
 @attrs.frozen(slots=True)
@@ -151,7 +155,9 @@ def classify(
         if action is LenienceAction.SET_ASIDE:
             return (
                 None,
-                SetAside(record, SetAsideReason.LENIENCE, f"{_FACT_WORDS[fact]}: set aside"),
+                SetAside(
+                    record, SetAsideReason.LENIENCE, f"{_FACT_WORDS[fact]}: set aside", fact=fact
+                ),
                 None,
             )
         if action is LenienceAction.REDUCE and severity is not None and severity.rank > 0:
@@ -174,14 +180,14 @@ def _set_aside_reason(
     status, since = record.status, record.status_since
     in_effect = since is None or since <= as_of
     if status is RecordStatus.REVOKED and in_effect:
-        return SetAside(record, SetAsideReason.REVOKED, _status_words("revoked", since))
+        return SetAside(record, SetAsideReason.REVOKED, _status_words("revoked", since), since)
     if status is RecordStatus.CORRECTED and in_effect:
-        return SetAside(record, SetAsideReason.CORRECTED, _status_words("corrected", since))
+        return SetAside(record, SetAsideReason.CORRECTED, _status_words("corrected", since), since)
     if status is RecordStatus.REPAIRED and in_effect:
-        return SetAside(record, SetAsideReason.REPAIRED, _status_words("repaired", since))
+        return SetAside(record, SetAsideReason.REPAIRED, _status_words("repaired", since), since)
     end = record_end(record, policy)
     if end is not None and end <= as_of:
-        return SetAside(record, SetAsideReason.EXPIRED, f"no longer in force from {end}")
+        return SetAside(record, SetAsideReason.EXPIRED, f"no longer in force from {end}", end)
     if dishonest and record.kind is not RecordKind.LIST_ENTRY and record.document is None:
         return SetAside(
             record,

@@ -80,12 +80,17 @@ def outcome_data(outcome: MeasureOutcome) -> dict[str, Any]:
 
 def set_aside_data(item: SetAside) -> dict[str, Any]:
     """A record that did not count, and why."""
-    return {
+    data: dict[str, Any] = {
         "record": item.record.id,
         "subject_id": item.record.subject_id,
         "reason": item.reason.value,
         "detail": item.detail,
     }
+    if item.on is not None:
+        data["on"] = item.on.isoformat()
+    if item.fact is not None:
+        data["fact"] = item.fact
+    return data
 
 
 def decision_data(decision: Decision, *, unmasked: bool = False) -> dict[str, Any]:

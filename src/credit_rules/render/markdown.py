@@ -11,12 +11,12 @@ from credit_rules.decision import Decision
 from credit_rules.explain import Explanation
 from credit_rules.render.text import (
     EXPLAIN_WORDS,
-    REASON_WORDS,
     STATUS_WORDS,
     VERDICT_WORDS,
     WORDS,
     Lang,
     basis_text,
+    set_aside_line,
     subject_line,
 )
 
@@ -112,10 +112,7 @@ def render_explanation_markdown(
         if item.blocking:
             lines.append(f"- {explain_words['blocking']}: " + ", ".join(item.blocking))
         for aside in item.set_aside:
-            reason = REASON_WORDS[lang].get(aside.reason.value, aside.reason.value)
-            lines.append(
-                f"- {explain_words['set_aside']}: {aside.record.id} ({reason}) {aside.detail}"
-            )
+            lines.append(f"- {explain_words['set_aside']}: {set_aside_line(aside, lang)}")
         for check in item.checks:
             mark = words["passed"] if check.passed else words["failed"]
             lines.append(f"- {words['checks']}: {check.code} {mark} — {check.detail}")
@@ -126,7 +123,6 @@ def render_explanation_markdown(
         lines.append(f"## {words['set_aside']}")
         lines.append("")
         for aside in decision.set_aside:
-            reason = REASON_WORDS[lang].get(aside.reason.value, aside.reason.value)
-            lines.append(f"- {aside.record.id}: {reason} — {aside.detail}")
+            lines.append(f"- {set_aside_line(aside, lang)}")
         lines.append("")
     return "\n".join(lines)

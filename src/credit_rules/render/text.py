@@ -11,6 +11,7 @@ from typing import Literal
 
 from credit_rules.decision import Decision, MeasureOutcome, OutcomeStatus
 from credit_rules.explain import Explanation
+from credit_rules.facts import SetAside
 from credit_rules.identifiers import mask
 from credit_rules.model import LegalBasis, MeasureKind, MeasureList, Role, Subject, SubjectKind
 
@@ -123,19 +124,41 @@ KIND_WORDS: dict[str, dict[SubjectKind, str]] = {
     "en": {kind: kind.value.replace("_", " ") for kind in SubjectKind},
 }
 
-REASON_WORDS: dict[str, dict[str, str]] = {
-    "zh": {
-        "future": "决定日期晚于评估日期",
-        "revoked": "已撤销",
-        "corrected": "已更正",
-        "repaired": "已信用修复",
-        "expired": "公示期满或已移出",
-        "no_effective_document": "无生效法律文书",
-        "lenience": "宽容审慎",
-        "unknown_subject": "不属于该主体",
-    },
-    "en": {},
+_FACT_ZH = {
+    "minor": "未成年人",
+    "force_majeure": "不可抗力",
+    "unintentional_minor": "非主观故意的轻微失信",
+    "unintentional": "非主观故意",
 }
+
+
+def set_aside_text(item: SetAside, lang: Lang) -> str:
+    """Why a record was set aside, in the output language."""
+    if lang != "zh":
+        return item.detail
+    reason = item.reason.value
+    on = item.on.isoformat() if item.on is not None else None
+    if reason == "future":
+        return f"决定日期 {item.record.decided_on.isoformat()} 晚于评估日期"
+    if reason in ("revoked", "corrected", "repaired"):
+        word = {"revoked": "撤销", "corrected": "更正", "repaired": "信用修复"}[reason]
+        return f"已于 {on} {word}" if on else f"已{word}"
+    if reason == "expired":
+        return f"自 {on} 起不再有效（公示期满或移出名单）"
+    if reason == "no_effective_document":
+        return "未载明生效法律文书（判决书、仲裁裁决书、行政处罚决定书等）"
+    if reason == "lenience":
+        return f"宽容审慎：{_FACT_ZH.get(item.fact or '', item.fact or '')}，不予计入"
+    if reason == "unknown_subject":
+        return f"记录属于主体 {item.record.subject_id}"
+    return item.detail
+
+
+def set_aside_line(item: SetAside, lang: Lang) -> str:
+    """``record: why`` — the reason code's words and the detail, in the output language."""
+    if lang == "zh":
+        return f"{item.record.id}：{set_aside_text(item, lang)}"
+    return f"{item.record.id}: {item.reason.value} — {item.detail}"
 
 
 def subject_line(subject: Subject, lang: Lang, *, unmasked: bool = False) -> str:
@@ -237,8 +260,7 @@ def render_decision(decision: Decision, *, lang: Lang = "zh", unmasked: bool = F
     if decision.set_aside:
         lines.append(f"{words['set_aside']}{sep}")
         for item in decision.set_aside:
-            reason = REASON_WORDS[lang].get(item.reason.value, item.reason.value)
-            lines.append(f"  {item.record.id}: {reason} — {item.detail}")
+            lines.append(f"  {set_aside_line(item, lang)}")
     return "\n".join(lines) + "\n"
 
 
@@ -350,8 +372,7 @@ def render_explanation(
         if item.blocking:
             lines.append(f"  {words['blocking']}{sep}" + ", ".join(item.blocking))
         for aside in item.set_aside:
-            reason = REASON_WORDS[lang].get(aside.reason.value, aside.reason.value)
-            lines.append(f"  {words['set_aside']}{sep}{aside.record.id}: {reason} — {aside.detail}")
+            lines.append(f"  {words['set_aside']}{sep}{set_aside_line(aside, lang)}")
         for check in item.checks:
             mark = WORDS[lang]["passed"] if check.passed else WORDS[lang]["failed"]
             lines.append(f"  {WORDS[lang]['checks']}{sep}{check.code} {mark} — {check.detail}")

@@ -12,7 +12,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credit_rules import ast
-from credit_rules.check import check, triggers
+from credit_rules.ast import Quantifier
+from credit_rules.check import (
+    Checked,
+    Condition,
+    DishonestTest,
+    Exists,
+    Negation,
+    Query,
+    check,
+    triggers,
+)
 from credit_rules.compile import (
     CompiledCondition,
     Env,
@@ -21,6 +31,7 @@ from credit_rules.compile import (
     make_env,
     union,
 )
+from credit_rules.errors import CompileError
 from credit_rules.facts import Facts, build_facts
 from credit_rules.model import (
     Dossier,
@@ -358,6 +369,25 @@ def test_compiled_agrees_with_reference_interpreter(
 ) -> None:
     """Thousands of random conditions × random record sets; triggers never miss a true one."""
     _agree(conditions, subject_facts)
+
+
+def test_code_python_cannot_compile_is_a_positioned_error() -> None:
+    # the parser's depth limit keeps real conditions far from this; a hand-built IR is not
+    deep: Condition = DishonestTest(True)
+    for _ in range(20000):
+        deep = Negation(deep)
+    expr = parse("any record where dishonest", source="c.yaml")
+    checked = Checked(expr, Exists(Quantifier.ANY, Query(deep, None)), "deep")
+    with pytest.raises(CompileError) as caught:
+        compile_condition(checked, name="deep")
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.code, diagnostic.message, diagnostic.help) == (
+        "CR-E321",
+        "condition cannot be compiled: RecursionError",
+        "simplify the condition",
+    )
+    assert diagnostic.span == expr.span
+    assert compile_conditions([]) == ()
 
 
 def test_empty_vocabulary_condition() -> None:

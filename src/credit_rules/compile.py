@@ -92,18 +92,26 @@ class Env:
         self.minor = minor
         self.records = records
         self.related = related
-        by_kind: dict[str, list[Record]] = {}
-        lists: dict[str, list[Record]] = {}
+        groups: dict[str, list[Record]] = {}
         for record in records:
-            by_kind.setdefault(record.kind.value, []).append(record)
-            if record.kind is RecordKind.LIST_ENTRY and record.list_name is not None:
-                lists.setdefault(record.list_name, []).append(record)
+            key: str = record.kind._value_  # the enum's value without the property call
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [record]
+            else:
+                group.append(record)
         #: records by kind value (``"judgment"``), in ``records`` order
-        self.by_kind: dict[str, tuple[Record, ...]] = {k: tuple(v) for k, v in by_kind.items()}
+        self.by_kind: dict[str, tuple[Record, ...]] = {k: tuple(v) for k, v in groups.items()}
+        lists: dict[str, list[Record]] = {}
+        for record in self.by_kind.get(RecordKind.LIST_ENTRY.value, ()):
+            if record.list_name is not None:
+                lists.setdefault(record.list_name, []).append(record)
         #: list entries by list name, in ``records`` order (never empty)
         self.lists: dict[str, tuple[Record, ...]] = {k: tuple(v) for k, v in lists.items()}
         #: the current rating per scheme
-        self.ratings: Mapping[str, Record] = current_ratings(records)
+        self.ratings: Mapping[str, Record] = current_ratings(
+            self.by_kind.get(RecordKind.RATING.value, ())
+        )
         self._windows: dict[Period, datetime.date] = {}
 
     def window_start(self, period: Period) -> datetime.date:
@@ -195,14 +203,16 @@ def compile_conditions(items: Iterable[tuple[str, Checked]]) -> tuple[CompiledCo
         CompileError: if Python rejects the generated code.
     """
     pairs = list(items)
+    if not pairs:
+        return ()
     number = next(_counter)
     label = _comment(pairs[0][0]) if len(pairs) == 1 else f"{len(pairs)} conditions"
     filename = f"<credit_rules when {label} #{number}>"
-    generator = _Generator()
-    entries = [generator.condition(name, checked) for name, checked in pairs]
-    source = generator.module(f"{label} (compiled module #{number})")
     namespace: dict[str, object] = dict(_GLOBALS)
     try:
+        generator = _Generator()
+        entries = [generator.condition(name, checked) for name, checked in pairs]
+        source = generator.module(f"{label} (compiled module #{number})")
         code = compile(source, filename, "exec")
     except (SyntaxError, RecursionError, MemoryError, ValueError) as problem:
         first = pairs[0][1]

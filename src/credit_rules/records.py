@@ -568,7 +568,10 @@ class _Builder:
     def duplicate_ids(self, data: Mapping[str, Any]) -> None:
         """Record ids repeated anywhere in the dossier (own and related records)."""
         first: dict[str, Path] = {}
-        for path, item in _all_records(data):
+        found = list(_all_records(data))
+        if self.positioned:  # "first" in the order of the file
+            found.sort(key=lambda pair: self.at(pair[0]).start)
+        for path, item in found:
             record_id = item["id"]
             if record_id not in first:
                 first[record_id] = path

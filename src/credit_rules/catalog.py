@@ -342,6 +342,7 @@ class _Builder:
                 kind=ListKind(item["kind"]),
                 gravity=Severity(item["gravity"]) if "gravity" in item else None,
                 category=item.get("category"),
+                categories=tuple(item.get("categories") or ()),
             )
             for name, item in (data.get("lists") or {}).items()
         }

@@ -112,6 +112,9 @@ def compile_measures(catalog: Catalog) -> tuple[CompiledMeasure, ...]:
 class Engine:
     """A catalog compiled for evaluation; build once with :func:`compile_catalog`."""
 
+    #: the catalog's lint findings (warnings, acknowledged ones as info), set by compile_catalog
+    findings: tuple[Diagnostic, ...] = ()
+
     def __init__(self, catalog: Catalog, measures: Sequence[CompiledMeasure]) -> None:
         self.catalog = catalog
         self.measures = tuple(measures)
@@ -267,14 +270,34 @@ class Engine:
         )
 
 
-def compile_catalog(catalog: Catalog) -> Engine:
-    """Compile a catalog into an engine: conditions parsed, checked and compiled once.
+def compile_catalog(catalog: Catalog, *, strict: bool = True) -> Engine:
+    """Compile a catalog into an engine: conditions parsed, checked, linted and compiled once.
+
+    Lint findings (legality, proportion, relevance …, see ``docs/checks.md``) are kept on
+    ``engine.findings``; unacknowledged lint errors stop compilation unless ``strict`` is off.
+
+    Args:
+        catalog: the layered catalog.
+        strict: raise on lint errors (the default); with ``strict=False`` they are kept on
+            ``engine.findings`` with the rest, for tools and tests that must evaluate a catalog
+            that breaks a lint rule (the runtime checks still apply to every decision).
 
     Raises:
         ConditionSyntaxError: a ``when:`` is not in the condition language.
         ConditionTypeError: a ``when:`` uses unknown names or mismatched types.
+        LintError: with every unacknowledged lint error (when ``strict``).
     """
-    return Engine(catalog, compile_measures(catalog))
+    from credit_rules.errors import LintError
+    from credit_rules.lint import errors_of, lint
+
+    measures = compile_measures(catalog)
+    findings = lint(catalog, {item.measure.id: item.checked for item in measures})
+    errors = errors_of(findings)
+    if strict and errors:
+        raise LintError(errors)
+    engine = Engine(catalog, measures)
+    engine.findings = findings
+    return engine
 
 
 # ---------------------------------------------------------------------------------------------

@@ -380,6 +380,14 @@ class ListDef:
     kind: ListKind
     gravity: Severity | None = None
     category: str | None = None
+    #: further categories of conduct, for a list spanning several (严重失信主体名单 covers four)
+    categories: tuple[str, ...] = ()
+
+    @property
+    def covers(self) -> tuple[str, ...]:
+        """Every category of conduct the list declares (``category`` first), or ``()``."""
+        declared = ((self.category,) if self.category else ()) + self.categories
+        return tuple(dict.fromkeys(declared))
 
 
 @attrs.frozen(slots=True)

@@ -1,17 +1,45 @@
-"""Runtime proportionality checks (过惩相当) on a triggered measure.
+"""Runtime checks on a triggered measure: 合法、关联、比例 (legality, relevance, proportion).
 
-Input: a measure, the witness records that triggered it, and the catalog's policy and
-vocabulary. Output: :class:`~credit_rules.decision.Check` values; a failed check sets the
-measure aside for that target, and the decision says which check and why. The rules are data
-(``policy.proportion``, ``measure.domains``, list gravities), never constants here.
+Input: a measure, the witness records that triggered it (normalised by ``facts.py``: set-aside
+records never reach here, ``dishonest`` is resolved, lenience reductions are applied to
+``severity``), and the catalog's policy and vocabulary. Output: :class:`~credit_rules.decision.
+Check` values. A failed check sets the measure aside for that target, and the decision says
+which check and why. The rules are data (``policy.proportion``, ``policy.listing_categories``,
+``measure.domains``, list gravities and categories), never constants here.
+
+The checks, in the order they are reported:
+
+- ``CR-C003`` legally effective document: every record that grades conduct for a restriction
+  (see :func:`gravity_of`), other than a list entry, names the legally effective document it
+  rests on. ``facts.py`` already sets aside dishonest records without one; this catches the
+  rest (for example a penalty marked ``dishonest: false`` that a condition still counts).
+- ``CR-C004`` listing category: an entry of a serious-dishonesty list (black, gravity severe)
+  among the witnesses is for a category of conduct the list covers and the policy permits
+  (``listing_categories``). An entry that names no category passes.
+- ``CR-C002`` relevance: a measure with ``domains`` has a witness of one of those domains.
+- ``CR-C001`` gravity: the gravest conduct among the witnesses (only those of the measure's
+  domains, when it has domains; not checked when CR-C002 failed) meets
+  ``policy.proportion[impact]``.
+
+Lenience (a minor, force majeure, an unintentional minor fault) is applied before any condition
+is evaluated (``facts.py``): a record the policy sets aside is listed in the decision's
+``set_aside`` with reason ``lenience``, and a reduced record counts one step less grave, so
+CR-C001 judges the reduced gravity.
+
+:func:`gravity_of` is the single definition of "how grave is the conduct a record records";
+``lint.py`` proves, for CR-L103 and CR-L104, that a lint-clean restriction never fails CR-C001
+or CR-C002, reasoning about exactly this definition.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from credit_rules.decision import Check
 from credit_rules.model import (
+    DISHONEST_KINDS,
+    ListDef,
+    ListKind,
     Measure,
     MeasureKind,
     Policy,
@@ -23,14 +51,49 @@ from credit_rules.model import (
 
 GRAVITY = "CR-C001"
 RELEVANCE = "CR-C002"
+DOCUMENT = "CR-C003"
+LISTING_CATEGORY = "CR-C004"
+
+#: every runtime check code, in the order checks are reported
+CODES = (DOCUMENT, LISTING_CATEGORY, RELEVANCE, GRAVITY)
+
+#: list kinds whose entries record dishonest conduct of the list's declared gravity
+GRADED_LISTS = frozenset({ListKind.BLACK, ListKind.KEY_ATTENTION})
 
 
 def gravity_of(record: Record, vocabulary: Vocabulary) -> Severity | None:
-    """How grave the conduct behind a record is: a list's declared gravity, else its severity."""
+    """How grave the conduct a (normalised) record records is (None: it grades no conduct).
+
+    The gravest of:
+
+    - for an entry of a black or key-attention list, the gravity its list declares (being
+      listed is the recognition);
+    - for a penalty, ruling, judgment or arbitral award, whatever its ``dishonest`` flag says,
+      and for any other record marked dishonest: its ``severity``, ``general`` when it states
+      none (every recorded dishonest act is at least a general one, as ``facts.py`` also reads
+      it for lenience).
+
+    So a red-list entry, a rating or a commitment grades nothing unless marked dishonest.
+    """
+    found: list[Severity] = []
     if record.kind is RecordKind.LIST_ENTRY:
         listed = vocabulary.lists.get(record.list_name or "")
-        return listed.gravity if listed is not None else None
-    return record.severity
+        if listed is not None and listed.kind in GRADED_LISTS and listed.gravity is not None:
+            found.append(listed.gravity)
+    if record.kind in DISHONEST_KINDS or record.dishonest is True:
+        found.append(record.severity or Severity.GENERAL)
+    return max(found) if found else None
+
+
+def list_categories(listed: ListDef, policy: Policy) -> tuple[str, ...]:
+    """The categories of conduct entries of a serious-dishonesty list (black, gravity severe)
+    may be for: those it declares that the policy permits (all permitted ones when it declares
+    none). ``()`` for any other list, or when the policy permits no categories: not checked."""
+    permitted = policy.listing_categories
+    if listed.kind is not ListKind.BLACK or listed.gravity is not Severity.SEVERE or not permitted:
+        return ()
+    declared = listed.covers
+    return tuple(c for c in declared if c in permitted) if declared else permitted
 
 
 def runtime_checks(
@@ -40,47 +103,122 @@ def runtime_checks(
     policy: Policy,
     vocabulary: Vocabulary,
 ) -> tuple[Check, ...]:
-    """The checks a restriction must pass before it applies (incentives pass none)."""
-    if measure.kind is not MeasureKind.RESTRICTION:
-        return ()
-    dishonest = [r for r in witnesses if r.dishonest]
+    """The checks a triggered measure must pass before it applies, in :data:`CODES` order.
+
+    Restrictions get all four; an incentive gets only the relevance check, and only when it
+    has ``domains``. Every check is reported, passed or failed, so the decision shows what was
+    checked.
+    """
+    records = tuple(witnesses)
     checks: list[Check] = []
+    if measure.kind is MeasureKind.RESTRICTION:
+        checks.extend(_document(records, vocabulary))
+        checks.extend(_listing_category(records, policy, vocabulary))
+    relevant = records
     if measure.domains:
-        relevant = [r for r in dishonest if r.domain is None or r.domain in measure.domains]
-        if dishonest and not relevant:
-            domains = ", ".join(sorted({r.domain or "" for r in dishonest}))
-            checks.append(
-                Check(
-                    RELEVANCE,
-                    False,
-                    f"triggering records are of domains {domains}, not of the measure's "
-                    f"domains {', '.join(measure.domains)}",
-                )
-            )
-            return tuple(checks)
-        dishonest = relevant
-        checks.append(Check(RELEVANCE, True, f"conduct in {', '.join(measure.domains)}"))
-    required = policy.proportion.get(measure.impact)
-    if required is not None:
-        gravities = [g for g in (gravity_of(r, vocabulary) for r in dishonest) if g is not None]
-        worst = max(gravities) if gravities else None
-        if worst is None or worst < required:
-            found = "no graded conduct" if worst is None else f"conduct at most {worst.value}"
-            checks.append(
-                Check(
-                    GRAVITY,
-                    False,
-                    f"impact {measure.impact.value} needs conduct of gravity {required.value} "
-                    f"or more; {found}",
-                )
-            )
-        else:
-            checks.append(
-                Check(
-                    GRAVITY,
-                    True,
-                    f"conduct of gravity {worst.value} meets {required.value} "
-                    f"for impact {measure.impact.value}",
-                )
-            )
+        relevant = tuple(r for r in records if r.domain in measure.domains)
+        checks.append(_relevance(measure, records, relevant))
+    if measure.kind is MeasureKind.RESTRICTION and (relevant or not measure.domains):
+        # INVARIANT: with domains, only conduct of those domains is weighed (CR-L103 proves
+        # the pair "relevant and grave enough" for lint-clean measures)
+        gravity = _gravity(measure, relevant, policy, vocabulary)
+        if gravity is not None:
+            checks.append(gravity)
     return tuple(checks)
+
+
+def _document(records: Sequence[Record], vocabulary: Vocabulary) -> list[Check]:
+    conduct = [
+        r
+        for r in records
+        if r.kind is not RecordKind.LIST_ENTRY and gravity_of(r, vocabulary) is not None
+    ]
+    if not conduct:
+        return []
+    missing = [r for r in conduct if r.document is None]
+    if missing:
+        names = ", ".join(f"`{r.id}`" for r in missing)
+        return [
+            Check(
+                DOCUMENT,
+                False,
+                f"{names} {'rests' if len(missing) == 1 else 'rest'} on no legally effective "
+                "document (判决书, 仲裁裁决书, 行政处罚决定书 …)",
+            )
+        ]
+    return [Check(DOCUMENT, True, "the triggering conduct rests on legally effective documents")]
+
+
+def _listing_category(
+    records: Sequence[Record], policy: Policy, vocabulary: Vocabulary
+) -> list[Check]:
+    entries = [
+        (r, listed)
+        for r in records
+        if r.kind is RecordKind.LIST_ENTRY
+        and (listed := vocabulary.lists.get(r.list_name or "")) is not None
+    ]
+    checked = [(r, listed, list_categories(listed, policy)) for r, listed in entries]
+    checked = [(r, listed, allowed) for r, listed, allowed in checked if allowed]
+    if not checked:
+        return []
+    for record, listed, allowed in checked:
+        if record.category is not None and record.category not in allowed:
+            return [
+                Check(
+                    LISTING_CATEGORY,
+                    False,
+                    f"list entry `{record.id}` is for `{record.category}`, which list "
+                    f"`{listed.name}` may not cover (only "
+                    + ", ".join(f"`{c}`" for c in allowed)
+                    + ")",
+                )
+            ]
+    return [Check(LISTING_CATEGORY, True, "list entries are for categories their lists cover")]
+
+
+def _relevance(measure: Measure, records: Sequence[Record], relevant: Sequence[Record]) -> Check:
+    wanted = ", ".join(f"`{d}`" for d in measure.domains)
+    if relevant:
+        found = ", ".join(f"`{r.id}`" for r in relevant)
+        return Check(RELEVANCE, True, f"conduct of domain {wanted}: {found}")
+    if not records:
+        return Check(RELEVANCE, False, f"no triggering record, so none of domain {wanted}")
+    domains = sorted({r.domain for r in records if r.domain is not None})
+    found = "of domain " + ", ".join(f"`{d}`" for d in domains) if domains else "without a domain"
+    return Check(
+        RELEVANCE,
+        False,
+        f"the triggering records are {found}, not of the measure's domain {wanted}",
+    )
+
+
+def _gravity(
+    measure: Measure, records: Sequence[Record], policy: Policy, vocabulary: Vocabulary
+) -> Check | None:
+    required = policy.proportion.get(measure.impact)
+    if required is None:
+        return None
+    graded = [(g, r) for r in records if (g := gravity_of(r, vocabulary)) is not None]
+    impact = measure.impact.value
+    if not graded:
+        return Check(
+            GRAVITY,
+            False,
+            f"impact `{impact}` needs conduct of gravity `{required.value}` or more; "
+            "no triggering record grades any conduct",
+        )
+    worst, record = max(graded, key=lambda pair: (pair[0], pair[1].id))
+    if worst < required:
+        return Check(
+            GRAVITY,
+            False,
+            f"impact `{impact}` needs conduct of gravity `{required.value}` or more; "
+            f"the gravest is `{worst.value}` (`{record.id}`)",
+        )
+    return Check(
+        GRAVITY,
+        True,
+        f"conduct of gravity `{worst.value}` (`{record.id}`) meets `{required.value}` "
+        f"for impact `{impact}`",
+    )

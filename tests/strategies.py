@@ -11,21 +11,34 @@ import datetime
 import string
 from typing import TypeVar
 
+import attrs
 from hypothesis import strategies as st
 
 from credit_rules import ast
 from credit_rules.ast import CompareOp, Quantifier
 from credit_rules.facts import Facts, build_facts
 from credit_rules.model import (
+    Catalog,
+    CatalogInfo,
+    CatalogLevel,
     Dossier,
+    Duration,
+    DurationKind,
     EffectiveDocument,
+    Impact,
+    Implementer,
+    LegalBasis,
     LenienceAction,
     LenienceFacts,
     ListDef,
     ListKind,
+    Measure,
+    MeasureKind,
+    MeasureList,
     Period,
     Policy,
     PublicationPeriod,
+    Rank,
     RatingScheme,
     Record,
     RecordKind,
@@ -37,7 +50,8 @@ from credit_rules.model import (
     SubjectKind,
     Vocabulary,
 )
-from credit_rules.parser import KEYWORDS
+from credit_rules.parser import KEYWORDS, parse
+from credit_rules.printer import to_text
 
 _T = TypeVar("_T")
 
@@ -489,3 +503,115 @@ condition_words = st.lists(
 ).map(" ".join)
 
 ascii_noise = st.text(string.printable, max_size=40)
+
+
+# ---------------------------------------------------------------------------------------------
+# Catalogs for the lint properties (issue 5): random measures under the national proportion
+# table, so that CR-L103/CR-L104 and the runtime checks CR-C001/CR-C002 have work to do
+
+#: :data:`POLICY` with the proportion table and legality ranks of measures/national/catalog.yaml
+LINT_POLICY = attrs.evolve(
+    POLICY,
+    proportion={
+        Impact.BENEFIT: None,
+        Impact.SUPERVISION: Severity.GENERAL,
+        Impact.DISCLOSURE: Severity.GENERAL,
+        Impact.RESTRICT_BENEFITS: Severity.SERIOUS,
+        Impact.RESTRICT_RIGHTS: Severity.SERIOUS,
+        Impact.MARKET_BAN: Severity.SEVERE,
+    },
+    legality_impacts=(Impact.RESTRICT_BENEFITS, Impact.RESTRICT_RIGHTS, Impact.MARKET_BAN),
+    basic_ranks=(Rank.LAW, Rank.ADMINISTRATIVE_REGULATION, Rank.CENTRAL_POLICY),
+)
+
+#: :data:`VOCABULARY` whose serious-dishonesty list declares the permitted categories (CR-L102)
+LINT_VOCABULARY = attrs.evolve(
+    VOCABULARY,
+    lists={
+        **VOCABULARY.lists,
+        "serious_dishonesty": attrs.evolve(
+            VOCABULARY.lists["serious_dishonesty"], categories=CATEGORIES
+        ),
+    },
+)
+
+#: conditions that bring graded conduct: and-ed with a random condition, they make more random
+#: restrictions proportionate
+graded_triggers = st.sampled_from(
+    [
+        parse('listed("serious_dishonesty")'),
+        parse('listed("judgment_defaulter")'),
+        parse('listed("key_attention")'),
+        parse("any record where dishonest and severity >= serious"),
+        parse("any record where kind == administrative_penalty and severity == severe"),
+        parse('any record where dishonest and domain in {"food_drug", "tax"}'),
+        parse("count(record where kind == judgment within 3y) >= 2"),
+    ]
+)
+
+_LAW = LegalBasis("中华人民共和国某法", Rank.LAW, "某法第一条")
+
+
+@st.composite
+def lint_measures(draw: st.DrawFn, index: int) -> Measure:
+    """A measure with a random condition (often and-ed with a graded trigger), impact, domains,
+    targets and matter; bounded, resting on a law and carried out by public bodies, so that only
+    the condition rules (CR-L103, CR-L104, CR-L108, CR-L109) can find fault with it."""
+    kind = draw(st.sampled_from(list(MeasureKind)))
+    condition = draw(typed_conditions)
+    if draw(st.booleans()):
+        condition = ast.And((draw(graded_triggers), condition))
+    return Measure(
+        id=f"m{index}",
+        title=f"措施{index}",
+        kind=kind,
+        list=draw(st.sampled_from(list(MeasureList))),
+        when=to_text(condition),
+        duration=draw(
+            st.sampled_from(
+                [
+                    Duration(DurationKind.PERIOD, Period(years=1)),
+                    Duration(DurationKind.WHILE_LISTED),
+                    Duration(DurationKind.UNTIL_REPAIRED),
+                ]
+            )
+        ),
+        impact=Impact.BENEFIT
+        if kind is MeasureKind.INCENTIVE
+        else draw(st.sampled_from(list(Impact)[1:])),
+        target_kinds=tuple(
+            draw(st.lists(st.sampled_from(list(SubjectKind)), min_size=1, max_size=5, unique=True))
+        ),
+        target_roles=tuple(
+            draw(
+                st.lists(
+                    st.sampled_from([Role.LEGAL_REPRESENTATIVE, Role.PRINCIPAL, Role.DIRECTOR]),
+                    max_size=2,
+                    unique=True,
+                )
+            )
+        ),
+        legal_basis=(_LAW,),
+        implementers=(Implementer("某部门"),),
+        applies_in=tuple(draw(st.lists(st.sampled_from(sorted(VOCABULARY.matters)), max_size=1))),
+        domains=tuple(draw(st.lists(st.sampled_from(DOMAINS), max_size=2, unique=True)))
+        if draw(st.integers(0, 3)) == 0
+        else (),
+        catalog_id="lint-random",
+    )
+
+
+@st.composite
+def lint_catalogs(draw: st.DrawFn, max_measures: int = 6) -> Catalog:
+    """A basic catalog of :func:`lint_measures` under :data:`LINT_VOCABULARY` and
+    :data:`LINT_POLICY` (it may well break lint rules: tests keep the measures that pass)."""
+    info = CatalogInfo(id="lint-random", title="随机清单", level=CatalogLevel.BASIC, issuer="测试")
+    count = draw(st.integers(1, max_measures))
+    return Catalog(
+        info=info,
+        layers=(info,),
+        vocabulary=LINT_VOCABULARY,
+        policy=LINT_POLICY,
+        measures=tuple(draw(lint_measures(i)) for i in range(count)),
+        fingerprint="sha256:" + "1" * 64,
+    )

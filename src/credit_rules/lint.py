@@ -618,7 +618,7 @@ class Solver:
                 return _conflict(tests, occurrences)
             allowed[query] = values
         queries = list(allowed)
-        edges = [(a, b) for a in queries for b in queries if a != b and self._included(a, b)]
+        edges = [(a, b) for a in queries for b in queries if a != b and self.included(a, b)]
         changed = True
         while changed:
             changed = False
@@ -635,7 +635,7 @@ class Solver:
                     return _conflict(linked, occurrences)
         return None
 
-    def _included(self, small: Query, large: Query) -> bool:
+    def included(self, small: Query, large: Query) -> bool:
         """Every record ``small`` finds, ``large`` finds too (proven)."""
         pair = (small, large)
         held = self._contains.get(pair)

@@ -7,7 +7,8 @@ and ``schemas/records.schema.json``).
 
 Output: a tuple of frozen dossiers whose records and subjects carry their source spans, and
 the inverse, :func:`dossier_to_data`, which gives JSON-ready data that reads back to an equal
-dossier.
+dossier. (A record's ``notes`` are accepted for people and not kept: the model has no place
+for them, and nothing evaluates them.)
 
 Errors: :class:`~credit_rules.errors.RecordsError` holding every problem at once, each at
 file:line:column (JSON Lines: the line of the file). Reading and schema problems use the

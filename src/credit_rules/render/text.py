@@ -188,6 +188,8 @@ def basis_text(basis: LegalBasis, lang: Lang) -> str:
 
 def _period(outcome: MeasureOutcome, lang: Lang) -> str:
     words = WORDS[lang]
+    if outcome.start is None and outcome.end is None and outcome.ends_by != "permanent":
+        return "条件成立期间" if lang == "zh" else "while the condition holds"
     start = outcome.start.isoformat() if outcome.start else "—"
     if outcome.end is not None:
         return f"{start} {words['to']} {outcome.end.isoformat()}"

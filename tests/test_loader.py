@@ -378,3 +378,14 @@ def test_random_yaml_text_gives_data_or_positioned_errors(text: str) -> None:
 @given(st.text(alphabet='{}[],:"\\ntrufalse0123456789.eE+- \n\tu', max_size=60))
 def test_random_json_text_gives_data_or_positioned_errors(text: str) -> None:
     assert_well_formed(attempt(load_json, text))
+
+
+def test_an_alias_is_refused_at_its_anchor() -> None:
+    """Regression (issue 2): CR-E104 was documented but never emitted; aliases are refused."""
+    with pytest.raises(CatalogYamlError) as caught:
+        load_yaml("a: &x {b: 1}\nc: *x\nd: *x\n", "t.yaml")
+    (diagnostic,) = caught.value.diagnostics
+    assert diagnostic.short() == (
+        "t.yaml:1:4: CR-E104: anchors and aliases are not supported: "
+        "this anchored value is used again through an alias"
+    )

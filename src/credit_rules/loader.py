@@ -308,6 +308,9 @@ class _Builder:
         self.problems: list[Diagnostic] = []
         self.count = 0
         self.starts = line_starts(text)
+        #: ids of nodes already built: a node met twice was reached through an alias
+        self.seen: set[int] = set()
+        self.aliased: set[int] = set()
 
     def span(self, node: yaml.Node) -> Span:
         start = min(node.start_mark.index, len(self.text))
@@ -315,6 +318,21 @@ class _Builder:
         return _span(self.source, self.starts, start, end)
 
     def build(self, node: yaml.Node, path: Path) -> Data:
+        if id(node) in self.seen:
+            if id(node) not in self.aliased:
+                self.aliased.add(id(node))
+                self.problems.append(
+                    error(
+                        "CR-E104",
+                        "anchors and aliases are not supported: this anchored value is used "
+                        "again through an alias",
+                        self.span(node),
+                        help="write the value out where it is needed; catalogs are read by "
+                        "people and diffed line by line",
+                    )
+                )
+            return None
+        self.seen.add(id(node))
         self.count += 1
         if self.count > MAX_NODES:
             if self.count == MAX_NODES + 1:

@@ -1,0 +1,222 @@
+"""Checks of the benchmark's own parts: generator, hand-written reference, peer translations.
+
+Run with ``.venv/bin/pytest benchmarks``. No timings are asserted here; the comparisons are of
+answers only, on small populations. Peers that are not installed are skipped.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from benchmarks import handwritten, peers
+from benchmarks.generate import (
+    AS_OF,
+    generate,
+    synthetic_catalog,
+    synthetic_measures,
+)
+from benchmarks.run import dishonest_lists, ours_match
+from credit_rules.catalog import load_catalog, load_catalog_text
+from credit_rules.engine import compile_catalog
+from credit_rules.identifiers import is_valid_resident_id, is_valid_uscc
+from credit_rules.model import Dossier, RecordStatus, SubjectKind
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_generate_is_deterministic_per_seed() -> None:
+    assert generate(40, seed=5) == generate(40, seed=5)
+    assert generate(40, seed=5) != generate(40, seed=6)
+    assert synthetic_catalog(150, seed=3) == synthetic_catalog(150, seed=3)
+
+
+def test_generated_identifiers_are_valid() -> None:
+    for dossier in generate(200, seed=1):
+        subjects = [dossier.subject, *(rel.subject for rel in dossier.related)]
+        for subject in subjects:
+            if subject.kind is SubjectKind.NATURAL_PERSON:
+                assert subject.resident_id is not None
+                assert is_valid_resident_id(subject.resident_id), subject
+            else:
+                assert subject.uscc is not None
+                assert is_valid_uscc(subject.uscc), subject
+
+
+def test_generated_population_has_the_cases_that_matter() -> None:
+    dossiers = generate(300, seed=2)
+    records = [r for d in dossiers for r in d.records]
+    statuses = {r.status for r in records}
+    assert statuses == set(RecordStatus)
+    assert any(r.decided_on > AS_OF for r in records)
+    assert any(r.lenience.unintentional for r in records)
+    assert any(r.list_name == "red_list" for r in records)
+    assert any(r.scheme == "tax" and r.grade == "A" for r in records)
+    assert any(d.related for d in dossiers)
+    counts = [len(d.records) for d in dossiers]
+    assert min(counts) == 0
+    assert max(counts) <= 50
+
+
+def test_exact_record_counts() -> None:
+    assert {len(d.records) for d in generate(20, seed=3, records=(7, 7))} == {7}
+
+
+@pytest.mark.parametrize("size", [150, 500])
+def test_synthetic_catalog_compiles_cleanly(size: int) -> None:
+    catalog = load_catalog_text(synthetic_catalog(size, seed=4))
+    assert len(catalog.measures) == size
+    engine = compile_catalog(catalog)  # strict: no unacknowledged lint error
+    assert {spec.id for spec in synthetic_measures(size, seed=4)} == {
+        m.measure.id for m in engine.measures
+    }
+
+
+def _disagreements(
+    answers: dict[str, handwritten.Answer], expected: dict[str, handwritten.Answer]
+) -> list[str]:
+    return [
+        f"{subject}: extra {sorted(got - expected[subject])}, "
+        f"missing {sorted(expected[subject] - got)}"
+        for subject, got in answers.items()
+        if got != expected[subject]
+    ]
+
+
+def _without_related_pending(
+    answers: dict[str, handwritten.Answer], dossiers: list[Dossier]
+) -> dict[str, handwritten.Answer]:
+    """Drop subjects whose only pending records are a related subject's (engine issue: see
+    README.md, "Known disagreement")."""
+    kept = {}
+    for dossier in dossiers:
+        own = any(r.status is RecordStatus.OBJECTION_PENDING for r in dossier.records)
+        related = any(
+            r.status is RecordStatus.OBJECTION_PENDING
+            for rel in dossier.related
+            for r in rel.records
+        )
+        if related and not own:
+            continue
+        kept[dossier.subject.id] = answers[dossier.subject.id]
+    return kept
+
+
+def test_hand_written_and_peers_agree_with_ours_on_synthetic() -> None:
+    catalog = load_catalog_text(synthetic_catalog(150, seed=8))
+    engine = compile_catalog(catalog)
+    black = dishonest_lists(catalog)
+    hand = handwritten.synthetic_function(synthetic_measures(150, seed=8), black)
+    dossiers = generate(150, seed=9)
+    ours = ours_match(engine)
+    expected = {d.subject.id: ours(d) for d in dossiers}
+    hand_answers = _without_related_pending(
+        {d.subject.id: hand(d, AS_OF) for d in dossiers}, dossiers
+    )
+    assert _disagreements(hand_answers, expected) == []
+    measures = [(m.measure.id, m.checked) for m in engine.measures]
+    schemes = sorted(catalog.vocabulary.ratings)
+    for peer_class in (*peers.PEERS, peers.ZenRecords):
+        try:
+            peer = peer_class(measures, schemes=schemes)
+        except peers.PeerUnavailable:
+            continue
+        answers = {}
+        for d in dossiers:
+            inputs = peers.peer_inputs(peer, *handwritten.views(d, AS_OF, black), AS_OF)
+            answers[d.subject.id] = peers.peer_answer(peer, inputs)
+        assert _disagreements(_without_related_pending(answers, dossiers), expected) == [], (
+            peer.name
+        )
+
+
+def test_hand_written_covers_and_agrees_on_shipped_catalogs() -> None:
+    catalog = load_catalog(ROOT / "measures" / "national", ROOT / "measures" / "seeds")
+    engine = compile_catalog(catalog)
+    black = dishonest_lists(catalog)
+    hand, missing = handwritten.shipped_function({m.id: m.when for m in catalog.measures}, black)
+    if hand is None:
+        pytest.skip(f"shipped catalogs use conditions with no hand-written test: {missing}")
+    dossiers = generate(150, seed=10, vocabulary=catalog.vocabulary)
+    ours = ours_match(engine)
+    expected = {d.subject.id: ours(d) for d in dossiers}
+    answers = _without_related_pending({d.subject.id: hand(d, AS_OF) for d in dossiers}, dossiers)
+    assert _disagreements(answers, expected) == []
+
+
+def test_window_start_by_hand_matches_calendar_rules() -> None:
+    # 29 February minus one year is 28 February, as Period.subtract_from clamps.
+    assert handwritten._plus_years(datetime.date(2024, 2, 29), -1) == datetime.date(2023, 2, 28)
+
+
+_RELATED_CATALOG = """
+catalog:
+  id: related-pending
+  title: 测试
+  level: basic
+  issuer: 基准测试
+  effective_from: 2016-05-30
+vocabulary:
+  lists:
+    serious_dishonesty:
+      title: 严重失信主体名单
+      kind: black
+      gravity: severe
+      category: disrupt_market_order
+policy:
+  publication:
+    general: {min: P3M, max: P1Y}
+    serious: {min: P1Y, max: P3Y}
+    severe: {min: P1Y, max: P3Y}
+  proportion:
+    benefit: none
+    supervision: general
+    disclosure: general
+    restrict_benefits: serious
+    restrict_rights: serious
+    market_ban: severe
+measures:
+  - id: via-representative
+    title: 法定代表人被列入严重失信主体名单
+    kind: restriction
+    list: mandatory
+    targets: [legal_person]
+    when: 'any related(legal_representative): listed("serious_dishonesty")'
+    duration: while_listed
+    impact: restrict_benefits
+    legal_basis:
+      - title: 国务院关于建立完善守信联合激励和失信联合惩戒制度加快推进社会诚信建设的指导意见
+        rank: central_policy
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine issue: Engine.triggered evaluates with pending records only when the subject "
+    "itself has some, so a related subject's record under objection never suspends a measure",
+)
+def test_related_pending_record_suspends_the_measure() -> None:
+    from credit_rules.model import Record, RecordKind, Related, Role, Subject
+
+    catalog = load_catalog_text(_RELATED_CATALOG)
+    engine = compile_catalog(catalog)
+    person = Subject("P1", SubjectKind.NATURAL_PERSON, name="张三")
+    entry = Record(
+        "R1",
+        "P1",
+        RecordKind.LIST_ENTRY,
+        datetime.date(2025, 1, 10),
+        list_name="serious_dishonesty",
+        status=RecordStatus.OBJECTION_PENDING,
+    )
+    company = Subject("E1", SubjectKind.LEGAL_PERSON, name="某公司")
+    dossier = Dossier(
+        company, (), (Related(Role.LEGAL_REPRESENTATIVE, person, (entry,), since=None),)
+    )
+    black = dishonest_lists(catalog)
+    _confirmed, with_pending = handwritten.views(dossier, AS_OF, black)
+    assert with_pending is not None
+    assert "serious_dishonesty" in with_pending.related[0][1].lists
+    assert ours_match(engine)(dossier) == frozenset({("via-representative", True)})

@@ -70,7 +70,7 @@ def parse_date(text: str) -> datetime.date:
 
 #: modules under ``credit_rules.commands``, each with ``register(subparsers)``; the order is
 #: the order of ``credit-rules --help``
-COMMAND_MODULES = ("catalog", "lint", "evaluate", "replay")
+COMMAND_MODULES = ("catalog", "lint", "evaluate", "replay", "cases", "diff")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -176,8 +176,8 @@ def register(commands: Any) -> None:
         "vocabulary and policy. With --population, evaluate both versions on every dossier "
         "and report which subjects gain or lose which measures in force, with counts per "
         "measure.\n\nexample:\n"
-        "  credit-rules diff old/measures/ measures/ --population people.jsonl "
-        "--as-of 2025-06-30",
+        "  credit-rules diff old/measures/national measures/national "
+        "--population examples/population.jsonl --as-of 2024-06-01",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     diff.add_argument("old", metavar="OLD", help="the old catalog (file or directory)")

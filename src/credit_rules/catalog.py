@@ -54,6 +54,8 @@ from credit_rules.schema import validate
 from credit_rules.spans import Span
 
 CATALOG_SUFFIXES = (".yaml", ".yml")
+#: a directory of YAML case tests inside a catalog tree, skipped when the tree is loaded
+CASES_DIRECTORY = "cases"
 
 
 @attrs.frozen(slots=True)
@@ -123,7 +125,8 @@ def _expand(paths: Sequence[str]) -> list[str]:
     for path in paths:
         if os.path.isdir(path):
             for root, dirs, names in os.walk(path):
-                dirs.sort()
+                # Case tests live beside the catalogs (measures/cases/); they are not catalogs.
+                dirs[:] = sorted(d for d in dirs if d != CASES_DIRECTORY)
                 files.extend(
                     os.path.join(root, n) for n in sorted(names) if n.endswith(CATALOG_SUFFIXES)
                 )

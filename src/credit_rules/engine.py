@@ -247,10 +247,11 @@ class Engine:
         checks = runtime_checks(
             measure, hit.witnesses, policy=catalog.policy, vocabulary=catalog.vocabulary
         )
-        if hit.suspended:
-            status = OutcomeStatus.SUSPENDED
-        elif any(not c.passed for c in checks):
+        if any(not c.passed for c in checks):
+            # A failed check decides even under objection: resolving it cannot make it apply.
             status = OutcomeStatus.SET_ASIDE
+        elif hit.suspended:
+            status = OutcomeStatus.SUSPENDED
         elif end is not None and end <= facts.as_of:
             status = OutcomeStatus.ENDED
         elif measure.advisory:

@@ -1,13 +1,16 @@
 """The peers: the same catalog in rule-engine, zen-engine (GoRules) and Cedar (cedarpy).
 
 Input: a catalog's measures as checked conditions (``credit_rules.check`` IR: the language's
-front end, so every peer sees the same resolved names), and per subject the flat attributes
-computed by :func:`features`. Output: per subject, the set of measure ids whose condition holds.
-Errors: :class:`PeerUnavailable` when a peer package is not installed, ``RuntimeError`` when a
-peer reports an evaluation error.
+front end, so every peer sees the same resolved names), and per subject a hand-written
+:class:`~benchmarks.handwritten.View` (the records that count). Output: per subject, the set
+of measure ids whose condition holds. Errors: :class:`PeerUnavailable` when a peer package is
+not installed, ``NotImplementedError`` when a peer cannot express a condition,
+``RuntimeError`` when a peer reports an evaluation error.
 
-None of the peers can filter a subject's records, apply time windows or look through related
-subjects, so those parts are **precomputed into flat attributes** and handed to the peer:
+Two ways of handing a subject to a peer:
+
+**Flat** (:data:`PEERS`, the headline comparison of issue 8). Record filtering, time windows
+and related subjects are **precomputed into flat attributes** by :func:`features`:
 
 - ``listed("x")`` → a boolean attribute;
 - ``any``/``no record where … [within/since]`` → a boolean (``no`` becomes ``not``);
@@ -18,9 +21,16 @@ subjects, so those parts are **precomputed into flat attributes** and handed to 
 - ``any``/``no related(roles): body`` → a boolean computed over the related subjects.
 
 The peer evaluates the boolean structure of every condition (``and``, ``or``, ``not``,
-comparisons, set membership), one rule/expression/policy per measure. The precomputation —
-record filtering by status, dates and windows — is done here by hand-written code
-(``handwritten.split``), outside the peers' timings, and its own cost is reported separately.
+comparisons, set membership), one rule/expression/policy per measure. Cedar has no quantifier
+over a set of records, so it is only ever run this way.
+
+**Records** (:data:`RECORDS_PEERS`: rule-engine and zen-engine, whose languages can filter a
+list). :class:`Native` translates each condition into comprehensions / closures over the
+records that count; only which records count, the current lists and ratings, day numbers and
+each window's first day are precomputed.
+
+All precomputation is hand-written Python run outside the peers' timings; ``run.py`` reports
+its cost separately.
 """
 
 from __future__ import annotations
@@ -84,8 +94,9 @@ class Translation:
         self.features: dict[Condition | tuple[str, str], str] = {}
         self.kinds: dict[str, str] = {}  # feature name → bool | int | str
         self.flats: dict[str, Flat] = {}
-        #: features already computed, by id of the view (shared by the flat peers of a workload)
-        self.cache: dict[int, Features] = {}
+        #: features already computed, by id of the view, with the view itself held so that its
+        #: id cannot be reused while cached (shared by the flat peers of a workload)
+        self.cache: dict[int, tuple[View, Features]] = {}
         for measure_id, checked in measures:
             self.flats[measure_id] = self._flat(checked.condition)
 
@@ -242,8 +253,8 @@ def _holds(node: Condition, view: View, as_of: datetime.date | None) -> bool:
 def features(translation: Translation, view: View, as_of: datetime.date) -> Features:
     """The flat attributes of one subject (one view: with or without pending records)."""
     cached = translation.cache.get(id(view))
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] is view:
+        return cached[1]
     values: Features = {}
     for node, name in translation.features.items():
         if isinstance(node, tuple):
@@ -262,7 +273,7 @@ def features(translation: Translation, view: View, as_of: datetime.date) -> Feat
             values[name] = len(_matching(node.query, view, as_of))
         else:
             values[name] = _holds(node, view, as_of)
-    translation.cache[id(view)] = values
+    translation.cache[id(view)] = (view, values)
     return values
 
 

@@ -571,6 +571,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     hand_note = "one hand-written function for the catalog family, on the raw records"
     print("building workloads …", file=sys.stderr)
+    # Parser and grammar set-up happen once per process; keep them out of the compile times.
+    compile_catalog(load_catalog_text(synthetic_catalog(2, seed=seed)))
     catalog150, hand150 = synthetic(150)
     population = generate(n, seed=seed)
     headline = build_workload(
@@ -647,7 +649,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("timing …", file=sys.stderr)
     time_rounds(works, rounds)
     print("compile time and memory …", file=sys.stderr)
-    compile_catalog(load_catalog_text(synthetic_catalog(2, seed=seed)))  # parser caches warm
     result["compile"] = []
     for work in by_measures:
         size = work.info["measures"]

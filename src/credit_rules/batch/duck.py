@@ -1,0 +1,218 @@
+"""The embedded back end: a SQL plan run by DuckDB.
+
+Input: population table sources (files, tables of an existing DuckDB database, or rows) and
+a :class:`~credit_rules.sql.Plan`. Output: the plan's views in an in-process DuckDB
+connection, fetched as rows or copied to Parquet, CSV or JSON Lines. Errors:
+:class:`~credit_rules.errors.RecordsError` for unreadable or invalid inputs.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import duckdb
+
+from credit_rules.batch.io import (
+    FileFormat,
+    Files,
+    Source,
+    TableRef,
+    files_of,
+    normalising_select,
+    problems_of,
+    validation_plan,
+)
+from credit_rules.batch.tables import TABLES, TableSpec
+from credit_rules.errors import RecordsError, error
+from credit_rules.sql import DUCKDB, Plan
+
+Progress = Callable[[str, float | None], None]
+
+
+class DuckSession:
+    """One DuckDB connection holding the input views and a plan.
+
+    ``database``: an existing DuckDB file whose tables :class:`TableRef` sources name (attached
+    read-only as ``src``). ``threads`` and ``memory_limit`` are passed to DuckDB.
+    """
+
+    def __init__(
+        self,
+        *,
+        database: str | os.PathLike[str] | None = None,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        temp_directory: str | None = None,
+    ) -> None:
+        self.connection = duckdb.connect()
+        if threads is not None:
+            self.connection.execute(f"SET threads = {int(threads)}")
+        if memory_limit is not None:
+            self.connection.execute(f"SET memory_limit = '{_plain(memory_limit)}'")
+        if temp_directory is not None:
+            self.connection.execute(f"SET temp_directory = '{_plain(temp_directory)}'")
+        self.connection.execute("SET preserve_insertion_order = false")
+        self._database = os.fspath(database) if database is not None else None
+        if self._database is not None:
+            if not os.path.isfile(self._database):
+                raise RecordsError([error("CR-E801", f"no DuckDB database `{self._database}`")])
+            self.connection.execute(f"ATTACH '{_plain(self._database)}' AS src (READ_ONLY)")
+        self._keep: list[Any] = []
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    # -- inputs -------------------------------------------------------------------------------
+
+    def load(self, spec: TableSpec, source: Source | None) -> None:
+        """Create the raw and normalised views of one table (an absent table is empty)."""
+        raw = f"cr_raw_{spec.name}"
+        if source is None:
+            from credit_rules.batch.arrow import to_arrow
+
+            self._register(raw, to_arrow(spec, []))
+        elif isinstance(source, TableRef):
+            name = source.name if self._database is None else f"src.{source.name}"
+            self._view(raw, f"SELECT * FROM {name}", spec.name)
+        elif isinstance(source, str | os.PathLike):
+            self._view(raw, f"SELECT * FROM {_reader(files_of(source, spec.name))}", spec.name)
+        else:
+            from credit_rules.batch.arrow import to_arrow
+
+            self._register(raw, to_arrow(spec, list(source)))
+        columns = {
+            str(name): str(kind)
+            for name, kind, *_ in self.connection.execute(f"DESCRIBE {raw}").fetchall()
+        }
+        select = normalising_select(spec, raw, columns, dialect=DUCKDB)
+        self.connection.execute(f"CREATE OR REPLACE TEMP VIEW cr_{spec.name} AS {select}")
+
+    def load_all(self, sources: dict[str, Source | None]) -> None:
+        """Load subjects, records and relations, then validate them together."""
+        for spec in TABLES:
+            self.load(spec, sources.get(spec.name))
+        self.validate()
+
+    def validate(self) -> None:
+        """Check closed values, required columns and references.
+
+        Raises:
+            RecordsError: with every problem found.
+        """
+        query, checks = validation_plan(DUCKDB)
+        problems = problems_of(self._fetch(query), checks)
+        if problems:
+            raise RecordsError(problems)
+
+    # -- plans --------------------------------------------------------------------------------
+
+    def create(self, plan: Plan, *, progress: Progress | None = None) -> None:
+        """Create every view of a plan; materialised ones are computed now, in order."""
+        for view in plan.views:
+            if view.materialise:
+                if progress is not None:
+                    progress(view.name, None)
+                self._run(f"CREATE OR REPLACE TEMP TABLE {view.name} AS {view.sql}", progress)
+            else:
+                self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {view.name} AS {view.sql}")
+
+    def rows(self, view: str, *, order_by: str | None = None) -> list[dict[str, Any]]:
+        """Every row of a view as dicts."""
+        query = f"SELECT * FROM {view}" + (f" ORDER BY {order_by}" if order_by else "")
+        cursor = self.connection.execute(query)
+        names = [d[0] for d in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def materialise(self, view: str, table: str, *, progress: Progress | None = None) -> int:
+        """Compute a view into a temporary table; returns its row count."""
+        self._run(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {view}", progress)
+        count = self.connection.execute(f"SELECT count(*) FROM {table}").fetchone()
+        return int(count[0]) if count else 0
+
+    def copy(
+        self,
+        query: str,
+        path: str | os.PathLike[str],
+        format: FileFormat,
+        *,
+        list_columns: Sequence[str] = (),
+        progress: Progress | None = None,
+    ) -> None:
+        """Write the rows of a query to a file (list columns as JSON arrays in CSV)."""
+        target = os.fspath(path)
+        if format is FileFormat.CSV and list_columns:
+            replace = ", ".join(f"to_json({c}) AS {c}" for c in list_columns)
+            query = f"SELECT * REPLACE ({replace}) FROM ({query})"
+        options = {
+            FileFormat.PARQUET: "FORMAT parquet",
+            FileFormat.CSV: "FORMAT csv, HEADER true",
+            FileFormat.JSONL: "FORMAT json",
+        }[format]
+        self._run(f"COPY ({query}) TO '{_plain(target)}' ({options})", progress)
+
+    def _run(self, statement: str, progress: Progress | None) -> None:
+        if progress is None:
+            self.connection.execute(statement)
+            return
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                self.connection.execute(statement)
+            except BaseException as exc:  # re-raised in the calling thread
+                failure.append(exc)
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.5)
+            if worker.is_alive():
+                try:
+                    done = float(self.connection.query_progress())
+                except duckdb.Error:
+                    done = -1.0
+                progress("", done if done >= 0 else None)
+        if failure:
+            raise failure[0]
+
+    def _fetch(self, query: str) -> list[tuple[Any, ...]]:
+        return self.connection.execute(query).fetchall()
+
+    def _view(self, name: str, select: str, table: str) -> None:
+        try:
+            self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
+            self.connection.execute(f"DESCRIBE {name}")
+        except duckdb.Error as exc:
+            message = str(exc).splitlines()[0]
+            raise RecordsError(
+                [error("CR-E801", f"{table}: cannot read input: {message}")]
+            ) from None
+
+    def _register(self, name: str, table: Any) -> None:
+        self._keep.append(table)
+        self.connection.register(f"{name}_arrow", table)
+        self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_arrow")
+
+
+def _reader(files: Files) -> str:
+    paths = "[" + ", ".join(f"'{_plain(p)}'" for p in files.paths) + "]"
+    if files.format is FileFormat.PARQUET:
+        return f"read_parquet({paths})"
+    if files.format is FileFormat.CSV:
+        return f"read_csv({paths}, header = true, all_varchar = true)"
+    return f"read_json({paths}, format = 'newline_delimited')"
+
+
+def _plain(text: str) -> str:
+    """A value for inside a single-quoted SQL string."""
+    return text.replace("'", "''")
+
+
+def elapsed(start: float) -> float:
+    """Seconds since ``start`` (a ``time.perf_counter`` value)."""
+    return time.perf_counter() - start

@@ -780,13 +780,6 @@ def level_of(severity: Severity | None) -> int:
     return NONE if severity is None else severity.rank + 1
 
 
-def level_words(level: int) -> str:
-    """The gravity a level names, for messages."""
-    if level <= NONE:
-        return "no graded conduct"
-    return f"conduct of gravity `{list(Severity)[level - 1].value}`"
-
-
 @attrs.frozen(slots=True)
 class Guarantee:
     """What every case satisfying a condition includes among its witnesses.

@@ -481,7 +481,7 @@ def test_the_lint_command_passes_the_shipped_catalogs(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)
-    assert main(["lint", *SHIPPED]) == 0
+    assert main(["lint", "measures/"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "0 errors, 59 warnings, 51 acknowledged"
 
 

@@ -288,7 +288,8 @@ def _display(progress: bool | None) -> ProgressDisplay | None:
     return display if progress else None
 
 
-_ORDER = "subject_id, target_id, via_id, role, measure_id"
+#: the order rows are written in (the order of :meth:`OutcomeRow.key`)
+_ORDER = "subject_id, measure_id, target_id, via_id NULLS FIRST, role NULLS FIRST"
 
 
 def _run_duckdb(

@@ -283,3 +283,52 @@ def test_past_every_end_date_no_listed_or_fixed_period_measure_applies(catalog, 
             assert outcome.end is None
             if outcome.measure.duration.kind is DurationKind.PERIOD:
                 assert outcome.start is None
+
+
+def test_a_related_persons_record_under_objection_suspends_what_it_triggers() -> None:
+    """Regression (issue 8 benchmark): pending records of related subjects were never tried,
+    so a measure only they trigger was dropped instead of suspended."""
+    from credit_rules.catalog import load_catalog_text
+
+    catalog = load_catalog_text(
+        """
+catalog: {id: t, title: 测试, level: basic, issuer: 测试}
+vocabulary:
+  lists: {serious_dishonesty: {title: 严重失信主体名单, kind: black, gravity: severe}}
+measures:
+  - id: rel
+    title: 法定代表人严重失信的企业受限
+    kind: restriction
+    list: mandatory
+    targets: [legal_person]
+    when: 'any related(legal_representative): listed("serious_dishonesty")'
+    duration: while_listed
+    impact: disclosure
+    legal_basis: [{title: 某法, rank: law}]
+""",
+        "t.yaml",
+    )
+    engine = compile_catalog(catalog)
+    dossier = dossier_from_data(
+        {
+            "subject": {"id": "E1", "kind": "legal_person", "name": "某公司"},
+            "related": [
+                {
+                    "role": "legal_representative",
+                    "subject": {"id": "P1", "kind": "natural_person", "name": "李四"},
+                    "records": [
+                        {
+                            "id": "SD1",
+                            "kind": "list_entry",
+                            "list": "serious_dishonesty",
+                            "listed_on": "2024-01-01",
+                            "status": "objection_pending",
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    decision = engine.evaluate(dossier, as_of=AS_OF)
+    assert _rows(decision) == [("rel", "E1", "suspended", "2024-01-01", None)]
+    assert [r.id for r in decision.outcomes[0].pending] == ["SD1"]

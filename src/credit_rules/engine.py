@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 import attrs
 
 from credit_rules.check import Checked, check, triggers
-from credit_rules.compile import CompiledCondition, compile_condition, make_env
+from credit_rules.compile import CompiledCondition, Witnesses, compile_conditions, make_env
 from credit_rules.decision import (
     IN_FORCE,
     Decision,
@@ -74,9 +74,13 @@ class Triggered:
 
 
 def compile_measures(catalog: Catalog) -> tuple[CompiledMeasure, ...]:
-    """Parse, check and compile every measure; all condition errors are raised at once."""
+    """Parse, check and compile every measure; all condition errors are raised at once.
+
+    Measures whose conditions are the same (structurally) share one compiled function, and
+    all of them are generated into one module.
+    """
     problems: list[Diagnostic] = []
-    compiled: list[CompiledMeasure] = []
+    checked_measures: list[tuple[Measure, Checked]] = []
     for measure in catalog.measures:
         source = measure.when_span.source if measure.when_span is not None else catalog.info.path
         try:
@@ -85,28 +89,33 @@ def compile_measures(catalog: Catalog) -> tuple[CompiledMeasure, ...]:
                 source=source,
                 positions=measure.when_positions or None,
             )
-            checked = check(expr, catalog.vocabulary)
+            checked_measures.append((measure, check(expr, catalog.vocabulary)))
         except (ConditionSyntaxError, ConditionTypeError) as exc:
             problems.extend(
                 attrs.evolve(d, measure_id=measure.id, catalog_path=d.catalog_path or "when")
                 for d in exc.diagnostics
             )
-            continue
-        compiled.append(
-            CompiledMeasure(
-                measure=measure,
-                checked=checked,
-                condition=compile_condition(checked, name=measure.id),
-                triggers=triggers(checked),
-            )
-        )
     if problems:
         first = problems[0].code
         error_class: type[CreditRulesError] = (
             ConditionSyntaxError if first.startswith("CR-E30") else ConditionTypeError
         )
         raise error_class(problems)
-    return tuple(compiled)
+    distinct: dict[object, tuple[str, Checked]] = {}
+    for measure, checked in checked_measures:
+        distinct.setdefault(checked.condition, (measure.id, checked))
+    functions = dict(
+        zip(distinct, compile_conditions(distinct.values()) if distinct else (), strict=True)
+    )
+    return tuple(
+        CompiledMeasure(
+            measure=measure,
+            checked=checked,
+            condition=attrs.evolve(functions[checked.condition], name=measure.id, checked=checked),
+            triggers=triggers(checked),
+        )
+        for measure, checked in checked_measures
+    )
 
 
 class Engine:
@@ -129,6 +138,12 @@ class Engine:
         self._always = tuple(always)
         self._index = {key: tuple(value) for key, value in index.items()}
         self._layers = {info.id: info for info in catalog.layers}
+        self._allowed_cache: dict[tuple[datetime.date, str | None], tuple[bool, ...]] = {}
+        # measures with the same condition (structurally, positions aside) share one result
+        distinct: dict[object, int] = {}
+        self._shared = tuple(
+            distinct.setdefault(item.checked.condition, len(distinct)) for item in self.measures
+        )
 
     @property
     def fingerprint(self) -> str:
@@ -173,25 +188,52 @@ class Engine:
     def triggered(
         self, facts: Facts, *, as_of: datetime.date, matter: str | None
     ) -> list[Triggered]:
-        """Measures whose condition holds for one entity, with witnesses (no targets yet)."""
+        """Measures whose condition holds for one entity, with witnesses (no targets yet).
+
+        Each distinct condition is evaluated once per call, however many measures share it.
+        """
+        allowed = self._allowed(as_of, matter)
         confirmed = make_env(facts, include_pending=False)
-        with_pending = make_env(facts, include_pending=True) if facts.pending else None
+        with_pending = make_env(facts, include_pending=True) if _has_pending(facts) else None
+        shared = self._shared
+        first: dict[int, Witnesses | None] = {}
+        second: dict[int, Witnesses | None] = {}
         found: list[Triggered] = []
         for position in self._candidates(facts):
-            item = self.measures[position]
-            if not self._in_force(item.measure, as_of, matter):
+            if not allowed[position]:
                 continue
-            witnesses = item.condition(confirmed)
+            item = self.measures[position]
+            key = shared[position]
+            if key in first:
+                witnesses = first[key]
+            else:
+                witnesses = first[key] = item.condition.function(confirmed)
             if witnesses is not None:
                 found.append(Triggered(item, witnesses, (), False))
                 continue
             if with_pending is None:
                 continue
-            witnesses = item.condition(with_pending)
+            if key in second:
+                witnesses = second[key]
+            else:
+                witnesses = second[key] = item.condition.function(with_pending)
             if witnesses is not None:
                 pending = tuple(r for r in witnesses if r.status is RecordStatus.OBJECTION_PENDING)
-                found.append(Triggered(item, witnesses, pending, True))
+                # Through a negation the witnesses name no record; then every record under
+                # objection is what tips it (they are all the two evaluations differ by).
+                found.append(Triggered(item, witnesses, pending or _all_pending(facts), True))
         return found
+
+    def _allowed(self, as_of: datetime.date, matter: str | None) -> tuple[bool, ...]:
+        """Which measures are in force on ``as_of`` in ``matter`` (cached per pair)."""
+        key = (as_of, matter)
+        allowed = self._allowed_cache.get(key)
+        if allowed is None:
+            if len(self._allowed_cache) >= 256:
+                self._allowed_cache.clear()
+            allowed = tuple(self._in_force(item.measure, as_of, matter) for item in self.measures)
+            self._allowed_cache[key] = allowed
+        return allowed
 
     def _candidates(self, facts: Facts) -> list[int]:
         keys = _trigger_keys(facts)
@@ -302,6 +344,16 @@ def compile_catalog(catalog: Catalog, *, strict: bool = True) -> Engine:
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def _has_pending(facts: Facts) -> bool:
+    """Whether the subject or a related subject has a record under objection."""
+    return bool(facts.pending) or any(related.pending for _, related in facts.related)
+
+
+def _all_pending(facts: Facts) -> tuple[Record, ...]:
+    """Every record under objection of the subject and its related subjects."""
+    return facts.pending + tuple(r for _, related in facts.related for r in related.pending)
 
 
 def _trigger_keys(facts: Facts) -> set[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import functools
 import re
 from collections.abc import Mapping
 
@@ -31,13 +32,20 @@ class _Named(enum.Enum):
         return tuple(str(member.value) for member in cls)
 
 
+#: declaration order of each ordered enum (comparisons are on the evaluation path)
+_RANKS: dict[type, dict[enum.Enum, int]] = {}
+
+
 class _Ordered(_Named):
     """An enum ordered by declaration (least first)."""
 
     @property
     def rank(self) -> int:
         """Position in declaration order, 0 for the least."""
-        return list(type(self)).index(self)
+        ranks = _RANKS.get(type(self))
+        if ranks is None:
+            ranks = _RANKS[type(self)] = {member: i for i, member in enumerate(type(self))}
+        return ranks[self]
 
     def __lt__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -256,6 +264,7 @@ class Period:
         return _shift(date, -self.years, -self.months, -self.days)
 
 
+@functools.lru_cache(maxsize=65536)
 def _shift(date: datetime.date, years: int, months: int, days: int) -> datetime.date:
     month_index = date.year * 12 + (date.month - 1) + years * 12 + months
     year, month = divmod(month_index, 12)

@@ -28,6 +28,8 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/pytest -q -p no:cacheprovider benchmarks/test_benchmarks.py
 	$(BIN)/python benchmarks/run.py
 
 clean:

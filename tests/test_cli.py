@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import pathlib
@@ -273,3 +274,47 @@ def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
     result = run(*args)
     assert result.returncode == 2
     assert "usage: credit-rules" in result.stderr
+
+
+def test_evaluate_batch_agrees_with_the_per_subject_matcher(tmp_path: pathlib.Path) -> None:
+    """`evaluate --batch` (DuckDB) on the bundled population gives the matcher's outcomes."""
+    from credit_rules import compile as compile_catalog
+    from credit_rules import load_catalog, load_dossiers
+    from credit_rules.batch.arrow import write_population
+    from credit_rules.batch.tables import flatten, to_dossiers
+
+    dossiers = load_dossiers(ROOT / "examples" / "population.jsonl")
+    write_population(dossiers, tmp_path)
+    out = tmp_path / "out.jsonl"
+    result = run(
+        "evaluate",
+        "--batch",
+        "--catalog",
+        "measures/national",
+        "--as-of",
+        "2024-06-01",
+        "--records",
+        str(tmp_path / "records.parquet"),
+        "--relations",
+        str(tmp_path / "relations.parquet"),
+        "--output",
+        str(out),
+        "--format",
+        "json",
+        str(tmp_path / "subjects.parquet"),
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert summary["outcomes"] == len(rows)
+    batch = {(r["subject_id"], r["measure_id"], r["target_id"], r["status"]) for r in rows}
+    engine = compile_catalog(load_catalog(ROOT / "measures" / "national"))
+    expected = set()
+    # every subject of the population, persons included, with its relations both ways
+    population = list(to_dossiers(flatten(dossiers)))
+    for dossier in population:
+        decision = engine.evaluate(dossier, as_of=datetime.date(2024, 6, 1))
+        for o in decision.outcomes:
+            expected.add((dossier.subject.id, o.measure.id, o.target.subject_id, o.status.value))
+    assert batch == expected
+    assert summary["subjects"] == len(population)

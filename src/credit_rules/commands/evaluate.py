@@ -83,8 +83,54 @@ class Progress:
             self.out.flush()
 
 
+def cmd_evaluate_batch(args: argparse.Namespace) -> int:
+    """Evaluate a population in DuckDB or Spark; write the outcomes; print a summary."""
+    from credit_rules.batch import run_batch
+
+    result = run_batch(
+        args.catalog,
+        subjects=args.input,
+        records=args.records,
+        relations=args.relations,
+        as_of=_as_of(args),
+        matter=args.matter,
+        backend=args.backend,
+        output=args.output,
+        output_format=args.output_format,
+        database=args.database,
+        statistics=args.statistics or ("-" if args.format == "text" else None),
+        progress=True if args.progress else None,
+    )
+    summary = {
+        "backend": result.backend,
+        "as_of": result.as_of.isoformat(),
+        "matter": result.matter,
+        "catalog": {"id": result.catalog_id, "fingerprint": result.catalog_fingerprint},
+        "subjects": result.subjects,
+        "outcomes": result.outcomes,
+        "seconds": round(result.seconds, 3),
+        "output": result.output,
+    }
+    if args.format == "json":
+        if result.statistics is not None:
+            summary["statistics"] = result.statistics.to_data()
+        _json_out(summary)
+        return EXIT_OK
+    sys.stdout.write(
+        f"{result.subjects} subjects, {result.outcomes} outcomes in {result.seconds:.1f} s "
+        f"({result.backend}, catalog {result.catalog_id} {result.catalog_fingerprint[:19]})"
+        + (f" → {result.output}" if result.output else "")
+        + "\n"
+    )
+    if result.statistics is not None:
+        sys.stdout.write(result.statistics.table() + "\n")
+    return EXIT_OK
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate every dossier of the input and print the decisions."""
+    if args.batch:
+        return cmd_evaluate_batch(args)
     engine = engine_for(args.catalog)
     dossiers = load_dossiers(args.input)
     as_of = _as_of(args)
@@ -169,7 +215,10 @@ def register(commands: Any) -> None:
         help="decide which measures apply to subjects",
         description="Evaluate subjects (YAML, JSON or JSON Lines dossiers) against a catalog."
         "\n\nexample:\n  credit-rules evaluate --catalog measures/national "
-        "--as-of 2024-06-01 examples/dossiers/judgment-defaulter.yaml",
+        "--as-of 2024-06-01 examples/dossiers/judgment-defaulter.yaml\n"
+        "  credit-rules evaluate --batch --catalog measures/national --as-of 2024-06-01 "
+        "--records records.parquet --relations relations.parquet --output out.parquet "
+        "subjects.parquet",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_common(evaluate)
@@ -178,6 +227,21 @@ def register(commands: Any) -> None:
     evaluate.add_argument(
         "--progress", action="store_true", help="show progress on stderr even when not a terminal"
     )
+    batch = evaluate.add_argument_group(
+        "batch",
+        "with --batch, DOSSIERS is the subjects table (Parquet, CSV, JSON Lines, or "
+        "table:NAME of --database) and the population is evaluated in DuckDB or Spark",
+    )
+    batch.add_argument("--batch", action="store_true", help="evaluate a whole population")
+    batch.add_argument("--records", metavar="PATH", help="records table")
+    batch.add_argument("--relations", metavar="PATH", help="relations table")
+    batch.add_argument("--backend", choices=("duckdb", "spark"), default="duckdb")
+    batch.add_argument("--database", metavar="FILE", help="an existing DuckDB database")
+    batch.add_argument("--output", metavar="PATH", help="write outcomes here")
+    batch.add_argument(
+        "--output-format", choices=("parquet", "csv", "jsonl"), help="default: by suffix"
+    )
+    batch.add_argument("--statistics", metavar="FILE", help="write statistics as JSON")
     evaluate.set_defaults(run=cmd_evaluate)
 
     explain = commands.add_parser(

@@ -89,10 +89,15 @@ class Check:
     code: str
     passed: bool
     detail: str
+    #: the same in Chinese, for the default renderer (empty: use ``detail``)
+    detail_zh: str = ""
 
     def to_data(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"code": self.code, "passed": self.passed, "detail": self.detail}
+        data: dict[str, Any] = {"code": self.code, "passed": self.passed, "detail": self.detail}
+        if self.detail_zh:
+            data["detail_zh"] = self.detail_zh
+        return data
 
 
 @attrs.frozen(slots=True)

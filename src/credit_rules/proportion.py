@@ -144,9 +144,17 @@ def _document(records: Sequence[Record], vocabulary: Vocabulary) -> list[Check]:
                 False,
                 f"{names} {'rests' if len(missing) == 1 else 'rest'} on no legally effective "
                 "document (判决书, 仲裁裁决书, 行政处罚决定书 …)",
+                f"{names} 未载明生效法律文书（判决书、仲裁裁决书、行政处罚决定书等）",
             )
         ]
-    return [Check(DOCUMENT, True, "the triggering conduct rests on legally effective documents")]
+    return [
+        Check(
+            DOCUMENT,
+            True,
+            "the triggering conduct rests on legally effective documents",
+            "触发的失信行为均有生效法律文书认定",
+        )
+    ]
 
 
 def _listing_category(
@@ -172,24 +180,44 @@ def _listing_category(
                     f"`{listed.name}` may not cover (only "
                     + ", ".join(f"`{c}`" for c in allowed)
                     + ")",
+                    f"名单记录 `{record.id}` 的认定领域 `{record.category}` 不在"
+                    f"{listed.title}的法定范围内（" + "、".join(f"`{c}`" for c in allowed) + "）",
                 )
             ]
-    return [Check(LISTING_CATEGORY, True, "list entries are for categories their lists cover")]
+    return [
+        Check(
+            LISTING_CATEGORY,
+            True,
+            "list entries are for categories their lists cover",
+            "名单记录均在其名单的法定认定范围内",
+        )
+    ]
 
 
 def _relevance(measure: Measure, records: Sequence[Record], relevant: Sequence[Record]) -> Check:
     wanted = ", ".join(f"`{d}`" for d in measure.domains)
     if relevant:
         found = ", ".join(f"`{r.id}`" for r in relevant)
-        return Check(RELEVANCE, True, f"conduct of domain {wanted}: {found}")
+        return Check(
+            RELEVANCE,
+            True,
+            f"conduct of domain {wanted}: {found}",
+            f"领域 {wanted} 的失信行为：{found}",
+        )
     if not records:
-        return Check(RELEVANCE, False, f"no triggering record, so none of domain {wanted}")
+        return Check(
+            RELEVANCE,
+            False,
+            f"no triggering record, so none of domain {wanted}",
+            f"无触发记录，故无领域 {wanted} 的失信行为",
+        )
     domains = sorted({r.domain for r in records if r.domain is not None})
     found = "of domain " + ", ".join(f"`{d}`" for d in domains) if domains else "without a domain"
     return Check(
         RELEVANCE,
         False,
         f"the triggering records are {found}, not of the measure's domain {wanted}",
+        f"触发记录不属于该措施的领域 {wanted}（不符合关联原则）",
     )
 
 
@@ -207,6 +235,8 @@ def _gravity(
             False,
             f"impact `{impact}` needs conduct of gravity `{required.value}` or more; "
             "no triggering record grades any conduct",
+            f"影响程度 `{impact}` 要求失信行为严重程度不低于 `{required.value}`；"
+            "触发记录未认定任何失信行为的严重程度",
         )
     worst, record = max(graded, key=lambda pair: (pair[0], pair[1].id))
     if worst < required:
@@ -215,10 +245,14 @@ def _gravity(
             False,
             f"impact `{impact}` needs conduct of gravity `{required.value}` or more; "
             f"the gravest is `{worst.value}` (`{record.id}`)",
+            f"影响程度 `{impact}` 要求失信行为严重程度不低于 `{required.value}`；"
+            f"最严重的为 `{worst.value}`（`{record.id}`），不符合过惩相当",
         )
     return Check(
         GRAVITY,
         True,
         f"conduct of gravity `{worst.value}` (`{record.id}`) meets `{required.value}` "
         f"for impact `{impact}`",
+        f"失信行为严重程度 `{worst.value}`（`{record.id}`）达到影响程度 `{impact}` "
+        f"所要求的 `{required.value}`",
     )

@@ -16,6 +16,7 @@ from credit_rules.render.text import (
     WORDS,
     Lang,
     basis_text,
+    check_text,
     set_aside_line,
     subject_line,
 )
@@ -115,7 +116,7 @@ def render_explanation_markdown(
             lines.append(f"- {explain_words['set_aside']}: {set_aside_line(aside, lang)}")
         for check in item.checks:
             mark = words["passed"] if check.passed else words["failed"]
-            lines.append(f"- {words['checks']}: {check.code} {mark} — {check.detail}")
+            lines.append(f"- {words['checks']}: {check.code} {mark} — {check_text(check, lang)}")
         if item.withheld_by:
             lines.append(f"- {words['withheld_by']}: " + ", ".join(item.withheld_by))
         lines.append("")

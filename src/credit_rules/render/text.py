@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from credit_rules.decision import Decision, MeasureOutcome, OutcomeStatus
+from credit_rules.decision import Check, Decision, MeasureOutcome, OutcomeStatus
 from credit_rules.explain import Explanation
 from credit_rules.facts import SetAside
 from credit_rules.identifiers import mask
@@ -154,6 +154,11 @@ def set_aside_text(item: SetAside, lang: Lang) -> str:
     return item.detail
 
 
+def check_text(check: Check, lang: Lang) -> str:
+    """A runtime check's detail in the output language."""
+    return check.detail_zh if lang == "zh" and check.detail_zh else check.detail
+
+
 def set_aside_line(item: SetAside, lang: Lang) -> str:
     """``record: why`` — the reason code's words and the detail, in the output language."""
     if lang == "zh":
@@ -239,7 +244,7 @@ def outcome_lines(outcome: MeasureOutcome, lang: Lang) -> list[str]:
         lines.append(f"    {words['withheld_by']}{sep}" + ", ".join(outcome.withheld_by))
     for check in outcome.checks:
         mark = words["passed"] if check.passed else words["failed"]
-        lines.append(f"    {words['checks']}{sep}{check.code} {mark} — {check.detail}")
+        lines.append(f"    {words['checks']}{sep}{check.code} {mark} — {check_text(check, lang)}")
     return lines
 
 
@@ -377,7 +382,9 @@ def render_explanation(
             lines.append(f"  {words['set_aside']}{sep}{set_aside_line(aside, lang)}")
         for check in item.checks:
             mark = WORDS[lang]["passed"] if check.passed else WORDS[lang]["failed"]
-            lines.append(f"  {WORDS[lang]['checks']}{sep}{check.code} {mark} — {check.detail}")
+            lines.append(
+                f"  {WORDS[lang]['checks']}{sep}{check.code} {mark} — {check_text(check, lang)}"
+            )
         if item.withheld_by:
             lines.append(f"  {WORDS[lang]['withheld_by']}{sep}" + ", ".join(item.withheld_by))
         if item.start is not None or item.end is not None:

@@ -40,7 +40,7 @@ def test_the_console_script_is_installed() -> None:
 
 def test_every_subcommand_has_help_with_an_example() -> None:
     listing = run("--help").stdout
-    commands = ["validate", "schema", "evaluate", "explain", "replay"]
+    commands = ["validate", "schema", "lint", "evaluate", "explain", "replay", "test", "diff"]
     for name in commands:
         assert name in listing
         result = run(name, "--help")
@@ -318,3 +318,53 @@ def test_evaluate_batch_agrees_with_the_per_subject_matcher(tmp_path: pathlib.Pa
             expected.add((dossier.subject.id, o.measure.id, o.target.subject_id, o.status.value))
     assert batch == expected
     assert summary["subjects"] == len(population)
+
+
+def test_lint_the_shipped_catalogs_exits_0_and_a_bad_one_exits_1() -> None:
+    shipped = run("lint", "measures/")
+    assert shipped.returncode == 0
+    assert shipped.stdout.splitlines()[-1].startswith("0 errors, ")
+    bad = run("lint", "tests/fixtures/lint/L105-advisory-bodies.yaml")
+    assert bad.returncode == 1
+    assert bad.stdout.splitlines()[0] == (
+        "tests/fixtures/lint/L105-advisory-bodies.yaml:33:5: CR-L105 (error): mandatory measure "
+        "carried out by bodies outside public administration: `某商业银行`, `某行业协会`"
+    )
+
+
+def test_case_tests_pass_fail_and_refuse_bad_files() -> None:
+    shipped = run("test", "measures/cases")
+    assert shipped.returncode == 0
+    assert shipped.stdout.splitlines()[-2:] == [
+        "coverage: 160 of 160 measures exercised (100.0%), 594 of 594 branches reached (100.0%)",
+        "100 cases: 100 passed, 0 failed",
+    ]
+    failing = run("test", "tests/fixtures/cases/fail.yaml")
+    assert failing.returncode == 1
+    assert failing.stdout.splitlines()[-1] == "8 cases: 0 passed, 8 failed"
+    bad = run("test", "tests/fixtures/cases/bad/CR-E601-duplicate-name.yaml")
+    assert bad.returncode == 2
+    assert bad.stderr.splitlines()[0] == (
+        "tests/fixtures/cases/bad/CR-E601-duplicate-name.yaml:7:11: CR-E601: "
+        "duplicate case name `same` (first at line 3)"
+    )
+
+
+def test_diff_with_population_impact() -> None:
+    result = run(
+        "diff",
+        "tests/fixtures/diff/old",
+        "tests/fixtures/diff/new",
+        "--population",
+        "tests/fixtures/diff/population.jsonl",
+        "--as-of",
+        "2025-06-30",
+    )
+    assert result.returncode == 0
+    assert (
+        "impact on 5 subjects as of 2025-06-30: 3 gained, 1 lost, 4 subjects affected"
+        in result.stdout.splitlines()
+    )
+    missing = run("diff", "tests/fixtures/diff/old", "no/such/dir")
+    assert missing.returncode == 2
+    assert "CR-E100" in missing.stderr

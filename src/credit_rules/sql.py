@@ -145,6 +145,10 @@ class Dialect:
     concat_lists: Callable[[Sequence[str]], str]
     #: the number of items of a list
     size: Callable[[str], str]
+    #: the sorted concatenation of a list column's lists in a group
+    flatten_lists: Callable[[str], str]
+    #: a list, sorted
+    sort_list: Callable[[str], str]
     #: an empty list of strings
     empty_list: str
     #: a struct of fragments, for ordering by several keys
@@ -192,6 +196,8 @@ DUCKDB = Dialect(
     array=lambda items: "[" + ", ".join(items) + "]",
     concat_lists=lambda lists: "(" + " || ".join(lists) + ")" if lists else "CAST([] AS VARCHAR[])",
     size=lambda column: f"len({column})",
+    flatten_lists=lambda column: f"list_sort(flatten(list({column})))",
+    sort_list=lambda value: f"list_sort({value})",
     empty_list="CAST([] AS VARCHAR[])",
     struct=lambda parts: (
         "struct_pack(" + ", ".join(f"k{i} := {p}" for i, p in enumerate(parts)) + ")"
@@ -217,6 +223,8 @@ SPARK = Dialect(
         "concat(" + ", ".join(lists) + ")" if lists else "CAST(array() AS ARRAY<STRING>)"
     ),
     size=lambda column: f"size({column})",
+    flatten_lists=lambda column: f"array_sort(flatten(collect_list({column})))",
+    sort_list=lambda value: f"array_sort({value})",
     empty_list="CAST(array() AS ARRAY<STRING>)",
     struct=lambda parts: "struct(" + ", ".join(f"{p} AS k{i}" for i, p in enumerate(parts)) + ")",
     make_date=lambda y, m, d: f"make_date({y}, {m}, {d})",
@@ -263,6 +271,7 @@ RELATIONS_VIEW = "cr_relations"
 FACTS_VIEW = "cr_facts"
 COUNTED_VIEW = "cr_counted"
 LINKS_VIEW = "cr_links"
+TARGET_LINKS_VIEW = "cr_target_links"
 
 _SEVERITIES = tuple(Severity)
 
@@ -558,7 +567,6 @@ _TEXT_COLUMNS = {
     "category": "category",
 }
 _MODES = ("c", "p")  # counted records only; counted and pending records
-_STATUS_RANK = ("applies", "advisory", "suspended", "withheld", "set_aside", "ended")
 _IN_FORCE = ("applies", "advisory")
 
 
@@ -597,6 +605,9 @@ class _Emitter:
         self.related: list[tuple[RelatedTest, str, str]] = []
         self.problems: list[Diagnostic] = []
         self.measure: Measure | None = None
+        #: (measure number, relation mode, record test) of measures whose witnesses are
+        #: simply every record their parts match
+        self.simple_witnesses: list[tuple[int, str, str]] = []
 
     # -- record filters (over a cr_facts row whose columns start with ``p``) -----------------
 
@@ -877,24 +888,35 @@ def compile_plan(
     kept = measures_in_force(items, layers=layers, as_of=as_of, matter=matter)
     hits: list[str] = []
     witnesses: list[str] = []
-    for item in kept:
+    for number, item in enumerate(kept):
         emitter.measure = item.measure
         for node, in_filter in _conditions(item.checked.condition):
             allowed = SQL_RECORD_TESTS if in_filter else SQL_CONDITIONS
             if not isinstance(node, allowed):
                 emitter.refuse(node)
-        measure_hits, measure_witnesses = _measure_sql(emitter, item)
+        measure_hits, measure_witnesses = _measure_sql(emitter, item, number)
         hits += measure_hits
         witnesses += measure_witnesses
     if emitter.problems:
         raise CompileError(emitter.problems)
     d = dialect
     t = d.text_type()
+    witness_columns = ", ".join(f"f.{c}" for c in _WITNESS_COLUMNS)
     no_hits = (
         f"SELECT CAST(NULL AS {t}) AS entity, CAST(NULL AS {t}) AS measure_id, "
+        "CAST(NULL AS INTEGER) AS measure_no, "
         f"CAST(NULL AS {t}) AS relmode, CAST(NULL AS {t}) AS mode FROM {SUBJECTS_VIEW} WHERE FALSE"
     )
-    witness_columns = ", ".join(f"f.{c}" for c in _WITNESS_COLUMNS)
+    if emitter.simple_witnesses:
+        whens = " ".join(
+            f"WHEN h.measure_no = {n} AND h.relmode = '{relmode}' THEN {scan}"
+            for n, relmode, scan in emitter.simple_witnesses
+        )
+        witnesses.append(
+            f"SELECT h.entity, h.measure_id, h.relmode, {witness_columns} "
+            f"FROM {HITS_VIEW} h JOIN {COUNTED_VIEW} f ON f.subject_id = h.entity "
+            f"WHERE (h.mode = 'p' OR NOT f.pending) AND (CASE {whens} ELSE FALSE END)"
+        )
     no_witnesses = (
         f"SELECT h.entity, h.measure_id, h.relmode, {witness_columns} "
         f"FROM {HITS_VIEW} h JOIN {COUNTED_VIEW} f ON f.subject_id = h.entity WHERE FALSE"
@@ -903,6 +925,7 @@ def compile_plan(
         facts_view(vocabulary=vocabulary, policy=policy, as_of=as_of, dialect=d),
         counted_view(),
         attrs.evolve(links_view(as_of=as_of, dialect=d), materialise=True),
+        View(TARGET_LINKS_VIEW, f"SELECT DISTINCT * FROM {LINKS_VIEW}"),
         _entity_view(emitter),
         _related_view(emitter),
         attrs.evolve(_eval_view(emitter), materialise=True),
@@ -936,6 +959,7 @@ def _entity_view(em: _Emitter) -> View:
     for flag, index in em.flags.items():
         aggregates.append(f"count_if({counted} AND {em.flag_match(flag)}) > 0 AS t{index}")
     aggregates.append(f"count_if({counted} AND pending) > 0 AS has_pending")
+    aggregates.append(f"{d.sorted_list('id', 'pending')} AS own_pending")
     agg = f"SELECT {', '.join(aggregates)} FROM {COUNTED_VIEW} GROUP BY subject_id"
     day = d.date(em.as_of)
     columns = [
@@ -946,6 +970,7 @@ def _entity_view(em: _Emitter) -> View:
         "s.region AS region",
         f"(s.kind = {d.string('natural_person')}) AS is_person",
         "COALESCE(a.has_pending, FALSE) AS has_pending",
+        f"COALESCE(a.own_pending, {d.empty_list}) AS own_pending",
         "(l.subject_id IS NOT NULL) AS has_related",
     ]
     for index in em.matches.values():
@@ -971,11 +996,13 @@ def _entity_view(em: _Emitter) -> View:
 
 
 def _related_view(em: _Emitter) -> View:
-    """``cr_related``: per dossier subject, whether each ``any related`` holds, by mode."""
+    """``cr_related``: per dossier subject, whether each ``any related`` holds (by mode), and
+    the records under objection of its current related subjects."""
     d = em.d
-    if not em.related:
-        return View(RELATED_VIEW, f"SELECT DISTINCT subject_id AS entity FROM {LINKS_VIEW}")
-    columns = []
+    columns = [
+        "bool_or(o.has_pending) AS rel_has_pending",
+        f"{d.flatten_lists('o.own_pending')} AS rel_pending",
+    ]
     for i, (node, _, _) in enumerate(em.related):
         roles = d.strings(r.value for r in node.roles)
         columns += [f"bool_or(l.role IN {roles} AND o.b{i}_{m}) AS rel{i}_{m}" for m in _MODES]
@@ -987,14 +1014,25 @@ def _related_view(em: _Emitter) -> View:
 
 
 def _eval_view(em: _Emitter) -> View:
-    """``cr_eval``: entities with their related tests: the table conditions are read from."""
-    related = ", ".join(
-        f"COALESCE(r.rel{i}_{m}, FALSE) AS rel{i}_{m}"
+    """``cr_eval``: entities with their related tests: the table conditions are read from.
+
+    ``has_pending_full``: the matcher evaluates a second time, with records under objection,
+    when the subject or a current related subject has one (engine._has_pending);
+    ``pending_full`` lists them all (engine._all_pending).
+    """
+    d = em.d
+    related = "".join(
+        f", COALESCE(r.rel{i}_{m}, FALSE) AS rel{i}_{m}"
         for i in range(len(em.related))
         for m in _MODES
     )
-    select = "e.*" + (f", {related}" if related else "")
-    sql = f"SELECT {select} FROM {ENTITY_VIEW} e LEFT JOIN {RELATED_VIEW} r ON r.entity = e.entity"
+    others = f"COALESCE(r.rel_pending, {d.empty_list})"
+    pending = d.sort_list(d.concat_lists(["e.own_pending", others]))
+    sql = (
+        "SELECT e.*, (e.has_pending OR COALESCE(r.rel_has_pending, FALSE)) AS has_pending_full, "
+        f"{pending} AS pending_full{related} "
+        f"FROM {ENTITY_VIEW} e LEFT JOIN {RELATED_VIEW} r ON r.entity = e.entity"
+    )
     return View(EVAL_VIEW, sql)
 
 
@@ -1015,8 +1053,12 @@ _WITNESS_COLUMNS = (
 )
 
 
-def _measure_sql(em: _Emitter, item: MeasureCondition) -> tuple[list[str], list[str]]:
-    """The hits and the witness rows of one measure (the only per-measure SQL)."""
+def _measure_sql(em: _Emitter, item: MeasureCondition, number: int) -> tuple[list[str], list[str]]:
+    """The hits and the witness rows of one measure (the only per-measure SQL).
+
+    Witnesses of a measure whose parts are all selected whenever it holds (no ``or`` to
+    choose among, no rating) are left to one shared join (``em.simple_witnesses``).
+    """
     d = em.d
     measure = item.measure
     condition = item.checked.condition
@@ -1032,49 +1074,70 @@ def _measure_sql(em: _Emitter, item: MeasureCondition) -> tuple[list[str], list[
         bare = relmode == "bare"
         held = {m: em.holds(condition, m, bare=bare) for m in _MODES}
         hits.append(
-            f"SELECT entity, {mid} AS measure_id, '{relmode}' AS relmode, "
+            f"SELECT entity, {mid} AS measure_id, {number} AS measure_no, '{relmode}' AS relmode, "
             "CASE WHEN hc THEN 'c' ELSE 'p' END AS mode FROM "
             f"(SELECT entity, is_person, {em.candidate(keys, bare=bare)} AS ok, "
-            f"{held['c']} AS hc, (has_pending AND {held['p']}) AS hp FROM {EVAL_VIEW}) x "
+            f"{held['c']} AS hc, ({'has_pending' if bare else 'has_pending_full'} "
+            f"AND {held['p']}) AS hp FROM {EVAL_VIEW}) x "
             "WHERE ok AND (hc OR hp)" + (" AND NOT is_person" if bare else "")
         )
+        # In its own mode a hit's condition holds, so the root is selected ("TRUE"); a part
+        # needs the entity row only under an `or` (first item that holds) or for a rating.
+        selected = {m: em.selections(condition, m, "TRUE", bare=bare, e="e.") for m in _MODES}
+        simple = all(
+            sel == "TRUE" and leaf.kind != "rating"
+            for m in _MODES
+            for sel, leaf in selected[m]
+            if isinstance(leaf, _Leaf)
+        )
+        if simple:
+            leaves = [leaf for _, leaf in selected["c"] if isinstance(leaf, _Leaf)]
+            if leaves:
+                scan = " OR ".join(sorted({em.leaf_match(leaf, "f.") for leaf in leaves}))
+                em.simple_witnesses.append((number, relmode, scan))
         for mode in _MODES:
-            selected = em.holds(condition, mode, bare=bare, e="e.")
-            parts = em.selections(condition, mode, selected, bare=bare, e="e.")
+            parts = selected[mode]
             hit = (
                 f"FROM {HITS_VIEW} h JOIN {EVAL_VIEW} e ON e.entity = h.entity "
                 f"AND h.measure_id = {mid} AND h.relmode = '{relmode}' AND h.mode = '{mode}' "
             )
             in_mode = " AND NOT f.pending" if mode == "c" else ""
-            own = [
-                f"({sel} AND {em.witness_test(leaf, mode, 'f.', 'e.')})"
-                for sel, leaf in parts
-                if isinstance(leaf, _Leaf)
-            ]
-            if own:
+            leaves_here = [(sel, leaf) for sel, leaf in parts if isinstance(leaf, _Leaf)]
+            if leaves_here and not simple:
+                own = [
+                    f"({sel} AND {em.witness_test(leaf, mode, 'f.', 'e.')})"
+                    for sel, leaf in leaves_here
+                ]
+                # the same test on the record alone, which the engine can push into the scan
+                scan = " OR ".join(sorted({em.leaf_match(leaf, "f.") for _, leaf in leaves_here}))
                 witnesses.append(
                     f"SELECT h.entity, h.measure_id, h.relmode, {columns} {hit}"
                     f"JOIN {COUNTED_VIEW} f ON f.subject_id = h.entity "
-                    f"WHERE TRUE{in_mode} AND ({' OR '.join(own)})"
+                    f"WHERE TRUE{in_mode} AND ({scan}) AND ({' OR '.join(own)})"
                 )
             for sel, node in parts:
                 if not isinstance(node, RelatedTest):
                     continue
                 index = em.related_index(node)
                 roles = d.strings(r.value for r in node.roles)
-                inner = em.holds(node.body, mode, bare=True, e="o.")
-                tests = [
-                    f"({s} AND {em.witness_test(leaf, mode, 'f.', 'o.')})"
-                    for s, leaf in em.selections(node.body, mode, inner, bare=True, e="o.")
+                # the join keeps the related subjects whose body holds: its root is selected
+                body_leaves = [
+                    (s, leaf)
+                    for s, leaf in em.selections(node.body, mode, "TRUE", bare=True, e="o.")
                     if isinstance(leaf, _Leaf)
                 ]
+                tests = [
+                    f"({s} AND {em.witness_test(leaf, mode, 'f.', 'o.')})"
+                    for s, leaf in body_leaves
+                ]
+                scan = " OR ".join(sorted({em.leaf_match(leaf, "f.") for _, leaf in body_leaves}))
                 if tests:
                     witnesses.append(
                         f"SELECT h.entity, h.measure_id, h.relmode, {columns} {hit}"
                         f"JOIN {LINKS_VIEW} l ON l.subject_id = h.entity AND l.role IN {roles} "
                         f"JOIN {EVAL_VIEW} o ON o.entity = l.other_id AND o.b{index}_{mode} "
                         f"JOIN {COUNTED_VIEW} f ON f.subject_id = l.other_id "
-                        f"WHERE TRUE{in_mode} AND {sel} AND ({' OR '.join(tests)})"
+                        f"WHERE TRUE{in_mode} AND ({scan}) AND {sel} AND ({' OR '.join(tests)})"
                     )
     return hits, witnesses
 
@@ -1194,7 +1257,9 @@ def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Voc
         "w.grav_all, w.grav_rel, "
         f"COALESCE(w.records, {d.empty_list}) AS records, "
         f"COALESCE(w.pending_ids, {d.empty_list}) AS pending_ids "
+        ", e.own_pending, e.pending_full "
         f"FROM {HITS_VIEW} h JOIN {MEASURES_VIEW} m ON m.measure_id = h.measure_id "
+        f"JOIN {EVAL_VIEW} e ON e.entity = h.entity "
         f"LEFT JOIN ({agg}) w ON w.entity = h.entity AND w.measure_id = h.measure_id "
         "AND w.relmode = h.relmode"
     )
@@ -1239,7 +1304,13 @@ def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Voc
     periods = (
         f"SELECT entity, measure_id, relmode, mode, advisory, {start} AS start_date, "
         f"{end} AS end_date, {ends_by} AS ends_by, {codes} AS failed_checks, records, "
-        f"pending_ids FROM ({joined}) j"
+        # through a negation a suspended measure names no record: then every record under
+        # objection the evaluation saw is what tips it (engine._all_pending)
+        f"CASE WHEN mode = 'p' AND {d.size('pending_ids')} = 0 THEN pending_full "
+        "ELSE pending_ids END AS pending_full, "
+        f"CASE WHEN mode = 'p' AND {d.size('pending_ids')} = 0 THEN own_pending "
+        "ELSE pending_ids END AS pending_bare "
+        f"FROM ({joined}) j"
     )
     status = (
         # a failed check decides even under objection (resolving it cannot make it apply)
@@ -1250,7 +1321,7 @@ def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Voc
     )
     sql = (
         f"SELECT entity, measure_id, relmode, {status} AS status, start_date, end_date, "
-        "ends_by, records, pending_ids AS pending, failed_checks FROM "
+        "ends_by, records, pending_full, pending_bare, failed_checks FROM "
         f"({periods}) p"
     )
     return View(INFO_VIEW, sql, True)
@@ -1258,45 +1329,46 @@ def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Voc
 
 def _targets_view(d: Dialect) -> View:
     """``cr_targets`` (engine._outcomes): the subject itself, persons through an organisation,
-    and a person through the organisations they hold a role in."""
+    and a person through the organisations they hold a role in (each relation once: the
+    matcher's de-duplication of repeated relations)."""
     t = d.text_type()
-    common = (
-        "i.status, i.start_date, i.end_date, i.ends_by, i.records, i.pending, i.failed_checks, "
+    full, bare = (
+        "i.status, i.start_date, i.end_date, i.ends_by, i.records, "
+        f"i.{pending} AS pending, i.failed_checks, "
         "m.restriction AS is_restriction, m.blockable AS blockable"
+        for pending in ("pending_full", "pending_bare")
     )
     joins = f"JOIN {MEASURES_VIEW} m ON m.measure_id = i.measure_id"
     sql = (
         f"SELECT i.entity AS subject_id, i.measure_id, i.entity AS target_id, "
-        f"CAST(NULL AS {t}) AS via_id, CAST(NULL AS {t}) AS role, {common} "
+        f"CAST(NULL AS {t}) AS via_id, CAST(NULL AS {t}) AS role, {full} "
         f"FROM {INFO_VIEW} i {joins} JOIN {ENTITY_VIEW} s ON s.entity = i.entity "
         f"WHERE i.relmode IN ('full', 'both') AND {d.contains('m.target_kinds', 's.kind')} "
         "UNION ALL "
         f"SELECT i.entity AS subject_id, i.measure_id, l.other_id AS target_id, "
-        f"i.entity AS via_id, l.role AS role, {common} "
+        f"i.entity AS via_id, l.role AS role, {full} "
         f"FROM {INFO_VIEW} i {joins} JOIN {ENTITY_VIEW} s ON s.entity = i.entity "
-        f"JOIN {LINKS_VIEW} l ON l.subject_id = i.entity "
+        f"JOIN {TARGET_LINKS_VIEW} l ON l.subject_id = i.entity "
         "WHERE i.relmode IN ('full', 'both') AND NOT s.is_person AND l.other_is_person "
         f"AND {d.contains('m.target_roles', 'l.role')} "
         "UNION ALL "
         f"SELECT l.subject_id AS subject_id, i.measure_id, l.subject_id AS target_id, "
-        f"i.entity AS via_id, l.role AS role, {common} "
-        f"FROM {INFO_VIEW} i {joins} JOIN {LINKS_VIEW} l ON l.other_id = i.entity "
+        f"i.entity AS via_id, l.role AS role, {bare} "
+        f"FROM {INFO_VIEW} i {joins} JOIN {TARGET_LINKS_VIEW} l ON l.other_id = i.entity "
         f"JOIN {ENTITY_VIEW} p ON p.entity = l.subject_id "
         "WHERE i.relmode IN ('bare', 'both') AND p.is_person AND NOT l.other_is_person "
         f"AND {d.contains('m.target_roles', 'l.role')}"
     )
-    return View(TARGETS_VIEW, sql)
+    return View(TARGETS_VIEW, sql, True)
 
 
 def _outcomes_view(d: Dialect) -> View:
-    """engine._dedupe (strongest status per key) and engine._withhold."""
-    rank = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(_STATUS_RANK))
+    """engine._withhold: incentives not given under a restriction in force (per decision and
+    target)."""
     in_force = d.strings(_IN_FORCE)
-    dedup = (
-        f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY subject_id, measure_id, "
-        f"target_id, via_id, role ORDER BY CASE status {rank} END) AS rn FROM {TARGETS_VIEW}) x "
-        "WHERE rn = 1"
-    )
+    # INVARIANT: cr_targets has one row per key (targets come from distinct links, and a
+    # hit is one row per entity, measure and relation mode), so engine._dedupe keeps all.
+    dedup = f"SELECT * FROM {TARGETS_VIEW}"
     blockers = (
         f"SELECT subject_id, target_id, {d.sorted_set('measure_id')} AS blockers "
         f"FROM ({dedup}) b0 WHERE is_restriction AND status IN {in_force} "

@@ -174,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--matcher-sample", type=int, default=0)
     parser.add_argument("--workdir", default="/tmp/credit-rules-batch-bench")
     parser.add_argument("--threads", type=int)
+    parser.add_argument(
+        "--unordered", action="store_true", help="write rows unsorted (not byte-reproducible)"
+    )
     args = parser.parse_args(argv)
     workdir = Path(args.workdir)
     directory = population(
@@ -204,12 +207,14 @@ def main(argv: list[str] | None = None) -> int:
             output=str(output),
             progress=True,
             threads=args.threads,
+            ordered=not args.unordered,
         )
         report.update(
             backend=args.backend,
             seconds=round(result.seconds, 1),
             subjects_per_second=round(result.subjects / result.seconds),
             outcomes=result.outcomes,
+            ordered=not args.unordered,
         )
     if args.matcher_sample:
         rate = matcher_rate(catalog, directory, sample=args.matcher_sample, as_of=AS_OF)

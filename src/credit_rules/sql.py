@@ -608,6 +608,8 @@ class _Emitter:
         #: (measure number, relation mode, record test) of measures whose witnesses are
         #: simply every record their parts match
         self.simple_witnesses: list[tuple[int, str, str]] = []
+        #: whether a record can come out of two witness branches (related subjects' records)
+        self.witness_branches_overlap = False
 
     # -- record filters (over a cr_facts row whose columns start with ``p``) -----------------
 
@@ -930,7 +932,7 @@ def compile_plan(
         _related_view(emitter),
         attrs.evolve(_eval_view(emitter), materialise=True),
         View(HITS_VIEW, " UNION ALL ".join(hits) if hits else no_hits, True),
-        View(WITNESS_VIEW, " UNION ALL ".join(witnesses) if witnesses else no_witnesses),
+        _witness_view(witnesses, no_witnesses, distinct=emitter.witness_branches_overlap),
         _measures_view(d, [item.measure for item in kept], policy),
         _info_view(d, as_of, policy, vocabulary),
         _targets_view(d),
@@ -1132,6 +1134,7 @@ def _measure_sql(em: _Emitter, item: MeasureCondition, number: int) -> tuple[lis
                 ]
                 scan = " OR ".join(sorted({em.leaf_match(leaf, "f.") for _, leaf in body_leaves}))
                 if tests:
+                    em.witness_branches_overlap = True
                     witnesses.append(
                         f"SELECT h.entity, h.measure_id, h.relmode, {columns} {hit}"
                         f"JOIN {LINKS_VIEW} l ON l.subject_id = h.entity AND l.role IN {roles} "
@@ -1140,6 +1143,18 @@ def _measure_sql(em: _Emitter, item: MeasureCondition, number: int) -> tuple[lis
                         f"WHERE TRUE{in_mode} AND ({scan}) AND {sel} AND ({' OR '.join(tests)})"
                     )
     return hits, witnesses
+
+
+def _witness_view(witnesses: list[str], empty: str, *, distinct: bool) -> View:
+    """``cr_witness``: each witness of each hit once (compile.union: by identity).
+
+    Branches of one measure's own records never overlap; records of related subjects can be
+    reached through two relations, so then the rows are made distinct.
+    """
+    if not witnesses:
+        return View(WITNESS_VIEW, empty)
+    union = " UNION ALL ".join(witnesses)
+    return View(WITNESS_VIEW, f"SELECT DISTINCT * FROM ({union}) u" if distinct else union)
 
 
 def _measures_view(d: Dialect, measures: Sequence[Measure], policy: Policy) -> View:
@@ -1214,7 +1229,7 @@ def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Voc
     )
     relevant = f"COALESCE({d.contains('m.domains', 'w.domain')}, FALSE)"
     rows = (
-        f"SELECT DISTINCT w.*, {relevant} AS relevant FROM {WITNESS_VIEW} w "
+        f"SELECT w.*, {relevant} AS relevant FROM {WITNESS_VIEW} w "
         f"JOIN {MEASURES_VIEW} m ON m.measure_id = w.measure_id"
     )
     agg = (
@@ -1257,9 +1272,11 @@ def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Voc
         "w.grav_all, w.grav_rel, "
         f"COALESCE(w.records, {d.empty_list}) AS records, "
         f"COALESCE(w.pending_ids, {d.empty_list}) AS pending_ids "
-        ", e.own_pending, e.pending_full "
+        f", COALESCE(e.own_pending, {d.empty_list}) AS own_pending, "
+        f"COALESCE(e.pending_full, {d.empty_list}) AS pending_full "
         f"FROM {HITS_VIEW} h JOIN {MEASURES_VIEW} m ON m.measure_id = h.measure_id "
-        f"JOIN {EVAL_VIEW} e ON e.entity = h.entity "
+        f"LEFT JOIN (SELECT entity, own_pending, pending_full FROM {EVAL_VIEW} "
+        "WHERE has_pending_full) e ON e.entity = h.entity "
         f"LEFT JOIN ({agg}) w ON w.entity = h.entity AND w.measure_id = h.measure_id "
         "AND w.relmode = h.relmode"
     )

@@ -203,6 +203,7 @@ def evaluate(
     threads: int | None = None,
     memory_limit: str | None = None,
     strict: bool = True,
+    ordered: bool = True,
 ) -> BatchResult:
     """Evaluate a catalog for every subject of a population.
 
@@ -228,6 +229,8 @@ def evaluate(
         threads: DuckDB only: worker threads (default: all cores).
         memory_limit: DuckDB only: such as ``"8GB"``.
         strict: refuse a catalog with unacknowledged lint errors (as the matcher does).
+        ordered: DuckDB: write rows in the order of :meth:`OutcomeRow.key`, so the same
+            inputs give the same file byte for byte (sorting costs time on large results).
 
     Raises:
         See the module docstring.
@@ -250,7 +253,16 @@ def evaluate(
     target = os.fspath(output) if output is not None else None
     if backend == "duckdb":
         counts, rows, stats_rows = _run_duckdb(
-            plan, sources, database, target, fmt, statistics, display, threads, memory_limit
+            plan,
+            sources,
+            database,
+            target,
+            fmt,
+            statistics,
+            display,
+            threads,
+            memory_limit,
+            ordered,
         )
     else:
         counts, rows, stats_rows = _run_spark(
@@ -302,6 +314,7 @@ def _run_duckdb(
     display: ProgressDisplay | None,
     threads: int | None,
     memory_limit: str | None,
+    ordered: bool,
 ) -> tuple[tuple[int, int], list[dict[str, Any]], list[tuple[Any, ...]]]:
     from credit_rules.batch.duck import DuckSession
 
@@ -313,19 +326,26 @@ def _run_duckdb(
         session.create(plan, progress=display)
         if display is not None:
             display("evaluating measures", None)
-        outcomes = session.materialise(OUTCOMES_VIEW, "cr_result", progress=display)
-        subjects = int(session.connection.execute("SELECT count(*) FROM cr_subjects").fetchone()[0])  # type: ignore[index]
+        counted = session.connection.execute("SELECT count(*) FROM cr_subjects").fetchone()
+        subjects = int(counted[0]) if counted else 0
+        result = OUTCOMES_VIEW
+        outcomes = -1
+        if statistics or target is None:
+            outcomes = session.materialise(OUTCOMES_VIEW, "cr_result", progress=display)
+            result = "cr_result"
         rows: list[dict[str, Any]] = []
         if target is not None and fmt is not None:
             if display is not None:
                 display(f"writing {target}", None)
-            session.copy(
-                f"SELECT * FROM cr_result ORDER BY {_ORDER}",
+            order = f" ORDER BY {_ORDER}" if ordered else ""
+            written = session.copy(
+                f"SELECT * FROM {result}{order}",
                 target,
                 fmt,
                 list_columns=LIST_COLUMNS,
                 progress=display,
             )
+            outcomes = written if outcomes < 0 else outcomes
         else:
             rows = session.rows("cr_result")
         stats_rows: list[tuple[Any, ...]] = []

@@ -142,8 +142,9 @@ class DuckSession:
         *,
         list_columns: Sequence[str] = (),
         progress: Progress | None = None,
-    ) -> None:
-        """Write the rows of a query to a file (list columns as JSON arrays in CSV)."""
+    ) -> int:
+        """Write the rows of a query to a file (list columns as JSON arrays in CSV); returns
+        the number of rows written."""
         target = os.fspath(path)
         if format is FileFormat.CSV and list_columns:
             replace = ", ".join(f"to_json({c}) AS {c}" for c in list_columns)
@@ -153,17 +154,18 @@ class DuckSession:
             FileFormat.CSV: "FORMAT csv, HEADER true",
             FileFormat.JSONL: "FORMAT json",
         }[format]
-        self._run(f"COPY ({query}) TO '{_plain(target)}' ({options})", progress)
+        found = self._run(f"COPY ({query}) TO '{_plain(target)}' ({options})", progress)
+        return int(found[0][0]) if found else 0
 
-    def _run(self, statement: str, progress: Progress | None) -> None:
+    def _run(self, statement: str, progress: Progress | None) -> list[tuple[Any, ...]]:
         if progress is None:
-            self.connection.execute(statement)
-            return
+            return self.connection.execute(statement).fetchall()
         failure: list[BaseException] = []
+        result: list[tuple[Any, ...]] = []
 
         def work() -> None:
             try:
-                self.connection.execute(statement)
+                result.extend(self.connection.execute(statement).fetchall())
             except BaseException as exc:  # re-raised in the calling thread
                 failure.append(exc)
 
@@ -179,6 +181,7 @@ class DuckSession:
                 progress("", done if done >= 0 else None)
         if failure:
             raise failure[0]
+        return result
 
     def _fetch(self, query: str) -> list[tuple[Any, ...]]:
         return self.connection.execute(query).fetchall()

@@ -9,6 +9,8 @@ connection, fetched as rows or copied to Parquet, CSV or JSON Lines. Errors:
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -37,7 +39,9 @@ class DuckSession:
     """One DuckDB connection holding the input views and a plan.
 
     ``database``: an existing DuckDB file whose tables :class:`TableRef` sources name (attached
-    read-only as ``src``). ``threads`` and ``memory_limit`` are passed to DuckDB.
+    read-only as ``src``). ``threads`` and ``memory_limit`` are passed to DuckDB; past the
+    memory limit DuckDB spills to ``temp_directory`` (default: a fresh directory under the
+    system's temporary directory, removed on close).
     """
 
     def __init__(
@@ -53,8 +57,12 @@ class DuckSession:
             self.connection.execute(f"SET threads = {int(threads)}")
         if memory_limit is not None:
             self.connection.execute(f"SET memory_limit = '{_plain(memory_limit)}'")
-        if temp_directory is not None:
-            self.connection.execute(f"SET temp_directory = '{_plain(temp_directory)}'")
+        # spill to the system's temporary directory, never into the working directory
+        self._temp = None
+        if temp_directory is None:
+            self._temp = tempfile.mkdtemp(prefix="credit-rules-duckdb-")
+            temp_directory = self._temp
+        self.connection.execute(f"SET temp_directory = '{_plain(temp_directory)}'")
         self.connection.execute("SET preserve_insertion_order = false")
         self._database = os.fspath(database) if database is not None else None
         if self._database is not None:
@@ -64,8 +72,10 @@ class DuckSession:
         self._keep: list[Any] = []
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection (and remove its spill directory)."""
         self.connection.close()
+        if self._temp is not None:
+            shutil.rmtree(self._temp, ignore_errors=True)
 
     # -- inputs -------------------------------------------------------------------------------
 

@@ -46,6 +46,8 @@ def local_session(*, cores: int | str = "*", app: str = "credit-rules") -> Spark
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "4g")
         .config("spark.ui.showConsoleProgress", "false")
+        # many hash aggregates and joins run in one task (a union per measure): small pages
+        .config("spark.buffer.pageSize", "2m")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")

@@ -30,10 +30,12 @@ from credit_rules.errors import (
     ConditionTypeError,
     CreditRulesError,
     Diagnostic,
+    LintError,
     UsageError,
     error,
 )
 from credit_rules.facts import Facts, build_facts, record_end
+from credit_rules.lint import errors_of, lint
 from credit_rules.model import (
     Catalog,
     CatalogInfo,
@@ -260,29 +262,34 @@ class Engine:
         # The subject's own triggered measures: to itself, and to persons through it.
         for hit in self.triggered(facts, as_of=as_of, matter=matter):
             measure = hit.compiled.measure
+            targets = []
             if subject.kind in measure.target_kinds:
-                outcomes.append(self._outcome(hit, _self_target(subject), facts))
+                targets.append(_self_target(subject))
             if not subject.is_person and measure.target_roles:
-                for related, _ in facts.related:
-                    if related.role in measure.target_roles and related.subject.is_person:
-                        outcomes.append(
-                            self._outcome(
-                                hit, _person_target(related.subject, subject, related), facts
-                            )
-                        )
+                targets.extend(
+                    _person_target(related.subject, subject, related)
+                    for related, _ in facts.related
+                    if related.role in measure.target_roles and related.subject.is_person
+                )
+            outcomes.extend(self._outcomes_of(hit, targets, as_of))
         # A person reached through the organisations they hold a role in.
         if subject.is_person:
             for related, org_facts in facts.related:
                 if related.subject.is_person:
                     continue
+                target = _person_target(subject, related.subject, related)
                 for hit in self.triggered(org_facts, as_of=as_of, matter=matter):
-                    measure = hit.compiled.measure
-                    if related.role in measure.target_roles:
-                        target = _person_target(subject, related.subject, related)
-                        outcomes.append(self._outcome(hit, target, org_facts))
+                    if related.role in hit.compiled.measure.target_roles:
+                        outcomes.extend(self._outcomes_of(hit, [target], as_of))
         return _withhold(_dedupe(outcomes))
 
-    def _outcome(self, hit: Triggered, target: Target, facts: Facts) -> MeasureOutcome:
+    def _outcomes_of(
+        self, hit: Triggered, targets: Sequence[Target], as_of: datetime.date
+    ) -> list[MeasureOutcome]:
+        """One outcome per target; period, checks and status depend on the hit alone, so
+        they are worked out once however many persons the measure reaches."""
+        if not targets:
+            return []
         measure = hit.compiled.measure
         catalog = self.catalog
         start, end, ends_by = _period(measure, hit.witnesses, catalog)
@@ -294,23 +301,26 @@ class Engine:
             status = OutcomeStatus.SET_ASIDE
         elif hit.suspended:
             status = OutcomeStatus.SUSPENDED
-        elif end is not None and end <= facts.as_of:
+        elif end is not None and end <= as_of:
             status = OutcomeStatus.ENDED
         elif measure.advisory:
             status = OutcomeStatus.ADVISORY
         else:
             status = OutcomeStatus.APPLIES
-        return MeasureOutcome(
-            measure=measure,
-            status=status,
-            target=target,
-            start=start,
-            end=end,
-            ends_by=ends_by,
-            witnesses=hit.witnesses,
-            pending=hit.pending,
-            checks=checks,
-        )
+        return [
+            MeasureOutcome(
+                measure=measure,
+                status=status,
+                target=target,
+                start=start,
+                end=end,
+                ends_by=ends_by,
+                witnesses=hit.witnesses,
+                pending=hit.pending,
+                checks=checks,
+            )
+            for target in targets
+        ]
 
 
 def compile_catalog(catalog: Catalog, *, strict: bool = True) -> Engine:
@@ -330,9 +340,6 @@ def compile_catalog(catalog: Catalog, *, strict: bool = True) -> Engine:
         ConditionTypeError: a ``when:`` uses unknown names or mismatched types.
         LintError: with every unacknowledged lint error (when ``strict``).
     """
-    from credit_rules.errors import LintError
-    from credit_rules.lint import errors_of, lint
-
     measures = compile_measures(catalog)
     findings = lint(catalog, {item.measure.id: item.checked for item in measures})
     errors = errors_of(findings)

@@ -243,18 +243,54 @@ class View:
     name: str
     sql: str
     materialise: bool = False
+    #: created again for each partition of a partitioned plan (its SQL names the partition)
+    per_partition: bool = False
+
+
+#: placeholders of a partitioned plan's SQL: the number of partitions, and the partition
+#: being evaluated (replaced by :meth:`Plan.shared` and :meth:`Plan.partition`)
+PARTITIONS_MARK = "__cr_partitions__"
+PART_MARK = "__cr_part__"
 
 
 @attrs.frozen(slots=True)
 class Plan:
-    """Views in dependency order; the last one is the result."""
+    """Views in dependency order; the last one is the result.
+
+    A partitioned plan (``compile_plan(partitioned=True)``) has shared views, computed once,
+    then per-partition views, computed for one partition of the subjects at a time: the
+    result of partition ``k`` is the outcomes of the subjects in bucket ``k`` of
+    ``cr_bucket``, and the union over every partition is the unpartitioned result.
+    """
 
     views: tuple[View, ...]
+    partitioned: bool = False
 
     @property
     def result(self) -> str:
         """The name of the view holding the result."""
         return self.views[-1].name
+
+    def shared(self, partitions: int = 1) -> tuple[View, ...]:
+        """The views computed once (every view of an unpartitioned plan), for a number of
+        partitions."""
+        if partitions < 1:
+            raise ValueError("partitions must be at least 1")
+        count = str(int(partitions))
+        return tuple(
+            attrs.evolve(v, sql=v.sql.replace(PARTITIONS_MARK, count))
+            for v in self.views
+            if not v.per_partition
+        )
+
+    def partition(self, part: int) -> tuple[View, ...]:
+        """The per-partition views for partition ``part`` (0-based); none when unpartitioned."""
+        number = str(int(part))
+        return tuple(
+            attrs.evolve(v, sql=v.sql.replace(PART_MARK, number))
+            for v in self.views
+            if v.per_partition
+        )
 
     def script(self) -> str:
         """The whole plan as ``CREATE TEMP VIEW`` statements (for reading and golden tests)."""
@@ -870,8 +906,13 @@ def compile_plan(
     as_of: datetime.date,
     matter: str | None = None,
     dialect: Dialect = DUCKDB,
+    partitioned: bool = False,
 ) -> Plan:
     """The plan computing ``cr_outcomes`` for every subject of the input views.
+
+    ``partitioned``: split the evaluation into partitions of subjects, so that memory is
+    bounded by a partition's size (see :func:`partition_views`); the union of the partitions'
+    results is the unpartitioned result, row for row.
 
     Args:
         items: every measure of the catalog with its checked condition, in catalog order.
@@ -881,6 +922,8 @@ def compile_plan(
         as_of: the evaluation date (a constant of the plan).
         matter: the matter handled, or None for every matter.
         dialect: the SQL dialect.
+        partitioned: a partitioned plan (its views take the number of partitions and the
+            partition from :meth:`Plan.shared` and :meth:`Plan.partition`).
 
     Raises:
         CompileError: a condition uses a construct the dialect cannot express (``CR-E322``),
@@ -923,26 +966,163 @@ def compile_plan(
         f"SELECT h.entity, h.measure_id, h.relmode, {witness_columns} "
         f"FROM {HITS_VIEW} h JOIN {COUNTED_VIEW} f ON f.subject_id = h.entity WHERE FALSE"
     )
-    views = [
-        facts_view(vocabulary=vocabulary, policy=policy, as_of=as_of, dialect=d),
-        counted_view(),
-        attrs.evolve(links_view(as_of=as_of, dialect=d), materialise=True),
-        View(TARGET_LINKS_VIEW, f"SELECT DISTINCT * FROM {LINKS_VIEW}"),
-        _entity_view(emitter),
+    facts = facts_view(vocabulary=vocabulary, policy=policy, as_of=as_of, dialect=d)
+    links = attrs.evolve(links_view(as_of=as_of, dialect=d), materialise=True)
+    measures = _measures_view(d, [item.measure for item in kept], policy)
+    matcher = [
+        _entity_view(emitter, partitioned=partitioned),
         _related_view(emitter),
-        attrs.evolve(_eval_view(emitter), materialise=True),
+        attrs.evolve(_eval_view(emitter, partitioned=partitioned), materialise=True),
         View(HITS_VIEW, " UNION ALL ".join(hits) if hits else no_hits, True),
         _witness_view(witnesses, no_witnesses, distinct=emitter.witness_branches_overlap),
-        _measures_view(d, [item.measure for item in kept], policy),
         _info_view(d, as_of, policy, vocabulary),
-        _targets_view(d),
+        _targets_view(d, partitioned=partitioned),
         _outcomes_view(d),
     ]
-    return Plan(tuple(views))
+    if not partitioned:
+        views = [
+            facts,
+            counted_view(),
+            links,
+            View(TARGET_LINKS_VIEW, f"SELECT DISTINCT * FROM {LINKS_VIEW}"),
+            *matcher[:5],
+            measures,
+            *matcher[5:],
+        ]
+        return Plan(tuple(views))
+    shared, scopes = partition_views(d)
+    views = [
+        facts,
+        attrs.evolve(links, name=ALL_LINKS_VIEW),
+        *shared,
+        measures,
+        *scopes,
+        *(attrs.evolve(v, per_partition=True) for v in matcher),
+    ]
+    return Plan(tuple(views), partitioned=True)
 
 
-def _entity_view(em: _Emitter) -> View:
-    """``cr_entity``: one row per subject with every aggregate the conditions read."""
+# ---------------------------------------------------------------------------------------------
+# Partitions
+
+#: shared tables of a partitioned plan: every current link, each subject's bucket, the links
+#: and the counted records with the buckets of their subjects (sorted by bucket, so that a
+#: partition reads only its own blocks)
+ALL_LINKS_VIEW = "cr_links_all"
+BUCKET_VIEW = "cr_bucket"
+BUCKET_LINKS_VIEW = "cr_bucket_links"
+ALL_COUNTED_VIEW = "cr_counted_all"
+#: per partition: the entities whose hits it evaluates (scope 1), the entities whose records
+#: and aggregates those read (scope 2), and the subject rows of scope 2
+SCOPE1_VIEW = "cr_scope1"
+SCOPE2_VIEW = "cr_scope2"
+SCOPE_SUBJECTS_VIEW = "cr_scope_subjects"
+
+
+def partition_views(d: Dialect) -> tuple[list[View], list[View]]:
+    """The shared views and the per-partition scope views of a partitioned plan.
+
+    A subject's outcomes read (engine.py): its own hits; for a person, the hits of the
+    organisations it holds a role in, evaluated without their relations; and, for the
+    ``any related`` tests and the objections of a hit, the records and aggregates of the
+    entity's related subjects. So partition ``k`` evaluates the hits of scope 1 = its
+    subjects and the organisations its persons hold roles in, and reads the records of
+    scope 2 = scope 1 and every subject related to one of them; it writes the outcomes of
+    its own subjects only, so every row is written once.
+
+    Buckets keep related subjects together, so that the scopes rarely leave the bucket: a
+    person is ordered by the smallest organisation it holds a role in, every other subject by
+    its own id, and the order is cut into equal runs of subjects. Any cut is correct (the
+    scopes take what crosses it); a good one only saves work.
+    """
+    person = d.string("natural_person")
+    k = PART_MARK
+    cluster = f"CASE WHEN s.kind = {person} THEN COALESCE(o.org, s.id) ELSE s.id END"
+    orgs = (
+        f"SELECT subject_id, min(other_id) AS org FROM {ALL_LINKS_VIEW} "
+        "WHERE NOT other_is_person GROUP BY subject_id"
+    )
+    ordered = (
+        "SELECT s.id, s.kind, s.birth_date, s.state_owned, s.region, "
+        f"(s.kind = {person}) AS is_person, "
+        f"row_number() OVER (ORDER BY {cluster}, s.id) - 1 AS position, "
+        "count(*) OVER () AS total "
+        f"FROM {SUBJECTS_VIEW} s LEFT JOIN ({orgs}) o ON o.subject_id = s.id"
+    )
+    bucket = View(
+        BUCKET_VIEW,
+        "SELECT id, kind, birth_date, state_owned, region, is_person, "
+        f"CAST(floor(position * {PARTITIONS_MARK} / total) AS INTEGER) AS bucket "
+        f"FROM ({ordered}) x ORDER BY bucket",
+        True,
+    )
+    bucket_links = View(
+        BUCKET_LINKS_VIEW,
+        "SELECT l.subject_id, l.other_id, l.role, l.other_is_person, "
+        "b.is_person AS subject_is_person, b.bucket, o.bucket AS other_bucket "
+        f"FROM {ALL_LINKS_VIEW} l JOIN {BUCKET_VIEW} b ON b.id = l.subject_id "
+        f"JOIN {BUCKET_VIEW} o ON o.id = l.other_id ORDER BY b.bucket",
+        True,
+    )
+    counted_columns = ", ".join(f"f.{c}" for c in COUNTED_COLUMNS)
+    counted_all = View(
+        ALL_COUNTED_VIEW,
+        f"SELECT {counted_columns}, b.bucket FROM {FACTS_VIEW} f "
+        f"JOIN {BUCKET_VIEW} b ON b.id = f.subject_id WHERE f.reason IS NULL ORDER BY b.bucket",
+        True,
+    )
+
+    def in_scope(table: str, columns: str, key: str, scope: str) -> str:
+        # rows of the partition's bucket (read by block), then those of the scope's entities
+        # from other buckets (usually none, then the join ends at once)
+        return (
+            f"SELECT {columns} FROM {table} WHERE bucket = {k} UNION ALL "
+            f"SELECT {columns} FROM {table} WHERE bucket <> {k} "
+            f"AND {key} IN (SELECT id FROM {scope} WHERE bucket <> {k})"
+        )
+
+    scope1 = View(
+        SCOPE1_VIEW,
+        f"SELECT id, bucket FROM {BUCKET_VIEW} WHERE bucket = {k} UNION "
+        f"SELECT other_id AS id, other_bucket AS bucket FROM {BUCKET_LINKS_VIEW} "
+        f"WHERE bucket = {k} AND subject_is_person AND NOT other_is_person",
+        True,
+    )
+    link_columns = "subject_id, other_id, role, other_is_person, other_bucket"
+    links = View(
+        LINKS_VIEW, in_scope(BUCKET_LINKS_VIEW, link_columns, "subject_id", SCOPE1_VIEW), True
+    )
+    scope2 = View(
+        SCOPE2_VIEW,
+        f"SELECT id, bucket FROM {SCOPE1_VIEW} UNION "
+        f"SELECT other_id AS id, other_bucket AS bucket FROM {LINKS_VIEW}",
+        True,
+    )
+    subject_columns = "id, kind, birth_date, state_owned, region, bucket"
+    subjects = View(SCOPE_SUBJECTS_VIEW, in_scope(BUCKET_VIEW, subject_columns, "id", SCOPE2_VIEW))
+    counted = View(
+        COUNTED_VIEW,
+        in_scope(ALL_COUNTED_VIEW, ", ".join(COUNTED_COLUMNS), "subject_id", SCOPE2_VIEW),
+        True,
+    )
+    # a partition's outcomes go to its own subjects: the links they hold
+    target_links = View(
+        TARGET_LINKS_VIEW,
+        "SELECT DISTINCT subject_id, other_id, role, other_is_person "
+        f"FROM {BUCKET_LINKS_VIEW} WHERE bucket = {k}",
+    )
+    scopes = [scope1, links, scope2, subjects, counted, target_links]
+    return [bucket, bucket_links, counted_all], [
+        attrs.evolve(v, per_partition=True) for v in scopes
+    ]
+
+
+def _entity_view(em: _Emitter, *, partitioned: bool) -> View:
+    """``cr_entity``: one row per subject with every aggregate the conditions read.
+
+    Partitioned: the subjects of scope 2 (``has_related`` is read only for scope 1, whose
+    links the partition holds).
+    """
     d = em.d
     counted = "TRUE"
     aggregates = ["subject_id"]
@@ -984,7 +1164,8 @@ def _entity_view(em: _Emitter) -> View:
     for index in em.flags.values():
         columns.append(f"COALESCE(a.t{index}, FALSE) AS t{index}")
     sql = (
-        f"SELECT {', '.join(columns)} FROM {SUBJECTS_VIEW} s "
+        f"SELECT {', '.join(columns)} "
+        f"FROM {SCOPE_SUBJECTS_VIEW if partitioned else SUBJECTS_VIEW} s "
         f"LEFT JOIN ({agg}) a ON a.subject_id = s.id "
         f"LEFT JOIN (SELECT DISTINCT subject_id FROM {LINKS_VIEW}) l ON l.subject_id = s.id"
     )
@@ -994,7 +1175,8 @@ def _entity_view(em: _Emitter) -> View:
             for i, (_, body_c, body_p) in enumerate(em.related)
         )
         sql = f"SELECT *, {bodies} FROM ({sql}) x"
-    return View(ENTITY_VIEW, sql)
+    # kept: the eval, related and target views and the witnesses of related subjects read it
+    return View(ENTITY_VIEW, sql, True)
 
 
 def _related_view(em: _Emitter) -> View:
@@ -1015,12 +1197,13 @@ def _related_view(em: _Emitter) -> View:
     return View(RELATED_VIEW, sql)
 
 
-def _eval_view(em: _Emitter) -> View:
+def _eval_view(em: _Emitter, *, partitioned: bool) -> View:
     """``cr_eval``: entities with their related tests: the table conditions are read from.
 
     ``has_pending_full``: the matcher evaluates a second time, with records under objection,
     when the subject or a current related subject has one (engine._has_pending);
-    ``pending_full`` lists them all (engine._all_pending).
+    ``pending_full`` lists them all (engine._all_pending). Partitioned: the entities of scope
+    1 only (those whose hits the partition evaluates).
     """
     d = em.d
     related = "".join(
@@ -1035,6 +1218,8 @@ def _eval_view(em: _Emitter) -> View:
         f"{pending} AS pending_full{related} "
         f"FROM {ENTITY_VIEW} e LEFT JOIN {RELATED_VIEW} r ON r.entity = e.entity"
     )
+    if partitioned:
+        sql += f" WHERE e.entity IN (SELECT id FROM {SCOPE1_VIEW})"
     return View(EVAL_VIEW, sql)
 
 
@@ -1138,7 +1323,7 @@ def _measure_sql(em: _Emitter, item: MeasureCondition, number: int) -> tuple[lis
                     witnesses.append(
                         f"SELECT h.entity, h.measure_id, h.relmode, {columns} {hit}"
                         f"JOIN {LINKS_VIEW} l ON l.subject_id = h.entity AND l.role IN {roles} "
-                        f"JOIN {EVAL_VIEW} o ON o.entity = l.other_id AND o.b{index}_{mode} "
+                        f"JOIN {ENTITY_VIEW} o ON o.entity = l.other_id AND o.b{index}_{mode} "
                         f"JOIN {COUNTED_VIEW} f ON f.subject_id = l.other_id "
                         f"WHERE TRUE{in_mode} AND ({scan}) AND {sel} AND ({' OR '.join(tests)})"
                     )
@@ -1344,10 +1529,13 @@ def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Voc
     return View(INFO_VIEW, sql, True)
 
 
-def _targets_view(d: Dialect) -> View:
+def _targets_view(d: Dialect, *, partitioned: bool) -> View:
     """``cr_targets`` (engine._outcomes): the subject itself, persons through an organisation,
     and a person through the organisations they hold a role in (each relation once: the
-    matcher's de-duplication of repeated relations)."""
+    matcher's de-duplication of repeated relations).
+
+    Partitioned: for the partition's own subjects only (its target links are theirs).
+    """
     t = d.text_type()
     full, bare = (
         "i.status, i.start_date, i.end_date, i.ends_by, i.records, "
@@ -1361,7 +1549,12 @@ def _targets_view(d: Dialect) -> View:
         f"CAST(NULL AS {t}) AS via_id, CAST(NULL AS {t}) AS role, {full} "
         f"FROM {INFO_VIEW} i {joins} JOIN {ENTITY_VIEW} s ON s.entity = i.entity "
         f"WHERE i.relmode IN ('full', 'both') AND {d.contains('m.target_kinds', 's.kind')} "
-        "UNION ALL "
+        + (
+            f"AND i.entity IN (SELECT id FROM {SCOPE1_VIEW} WHERE bucket = {PART_MARK}) "
+            if partitioned
+            else ""
+        )
+        + "UNION ALL "
         f"SELECT i.entity AS subject_id, i.measure_id, l.other_id AS target_id, "
         f"i.entity AS via_id, l.role AS role, {full} "
         f"FROM {INFO_VIEW} i {joins} JOIN {ENTITY_VIEW} s ON s.entity = i.entity "

@@ -22,8 +22,8 @@ import datetime
 import difflib
 import os
 import time
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -40,7 +40,11 @@ from credit_rules.batch.tables import (
 )
 from credit_rules.errors import UsageError, error
 from credit_rules.model import Catalog
+
+if TYPE_CHECKING:
+    from credit_rules.batch.duck import DuckSession
 from credit_rules.sql import (
+    BUCKET_VIEW,
     DIALECTS,
     LIST_COLUMNS,
     OUTCOME_COLUMNS,
@@ -59,6 +63,7 @@ __all__ = [
     "TableRef",
     "evaluate",
     "flatten",
+    "partitions_for",
     "plan_for",
     "run_batch",
     "to_dossiers",
@@ -132,11 +137,13 @@ def plan_for(
     matter: str | None = None,
     backend: Backend = "duckdb",
     strict: bool = True,
+    partitioned: bool = False,
 ) -> Plan:
     """The SQL plan of a catalog (checked once; every condition compiled to the dialect).
 
     ``strict``: refuse a catalog with unacknowledged lint errors, as
-    :func:`credit_rules.engine.compile_catalog` does.
+    :func:`credit_rules.engine.compile_catalog` does. ``partitioned``: a plan evaluated
+    partition by partition (see :func:`credit_rules.sql.partition_views`).
 
     Raises:
         ConditionSyntaxError, ConditionTypeError: a ``when:`` is invalid.
@@ -182,6 +189,7 @@ def plan_for(
         as_of=as_of,
         matter=matter,
         dialect=dialect,
+        partitioned=partitioned,
     )
 
 
@@ -204,6 +212,7 @@ def evaluate(
     memory_limit: str | None = None,
     strict: bool = True,
     ordered: bool = True,
+    partitions: int | None = None,
 ) -> BatchResult:
     """Evaluate a catalog for every subject of a population.
 
@@ -229,12 +238,18 @@ def evaluate(
         threads: DuckDB only: worker threads (default: all cores).
         memory_limit: DuckDB only: such as ``"8GB"``.
         strict: refuse a catalog with unacknowledged lint errors (as the matcher does).
-        ordered: DuckDB: write rows in the order of :meth:`OutcomeRow.key`, so the same
-            inputs give the same file byte for byte (sorting costs time on large results).
+        ordered: DuckDB: write rows in the order of :meth:`OutcomeRow.key` (within each
+            partition), so the same inputs give the same file byte for byte.
+        partitions: DuckDB: evaluate the subjects in this many partitions, one after the
+            other, so memory holds one partition's intermediate tables at a time (None: one
+            per :data:`SUBJECTS_PER_PARTITION` subjects). The rows are the same whatever the
+            number; a file gets the partitions one after the other.
 
     Raises:
-        See the module docstring.
+        See the module docstring; ValueError for ``partitions`` below 1.
     """
+    if partitions is not None and partitions < 1:
+        raise ValueError(f"partitions must be at least 1, not {partitions}")
     started = time.perf_counter()
     display = _display(progress)
     if isinstance(subjects, Population):
@@ -252,8 +267,21 @@ def evaluate(
     fmt = format_of(output, output_format) if output is not None else None
     target = os.fspath(output) if output is not None else None
     if backend == "duckdb":
+
+        def partitioned_plan() -> Plan:
+            return plan_for(
+                catalog,
+                as_of=as_of,
+                matter=matter,
+                backend=backend,
+                strict=False,  # checked above
+                partitioned=True,
+            )
+
         counts, rows, stats_rows = _run_duckdb(
             plan,
+            partitioned_plan,
+            partitions,
             sources,
             database,
             target,
@@ -304,8 +332,21 @@ def _display(progress: bool | None) -> ProgressDisplay | None:
 _ORDER = "subject_id, measure_id, target_id, via_id NULLS FIRST, role NULLS FIRST"
 
 
+def partitions_for(subjects: int) -> int:
+    """How many partitions a DuckDB run uses for a population (one up to
+    :data:`SUBJECTS_PER_PARTITION` subjects)."""
+    return max(1, -(-subjects // SUBJECTS_PER_PARTITION))
+
+
+#: subjects per partition when the number of partitions is chosen automatically: a partition
+#: of this size needs about 2 GB at the synthetic catalog's 18 outcomes per subject
+SUBJECTS_PER_PARTITION = 250_000
+
+
 def _run_duckdb(
     plan: Plan,
+    partitioned_plan: Callable[[], Plan],
+    partitions: int | None,
     sources: dict[str, Source | None],
     database: str | os.PathLike[str] | None,
     target: str | None,
@@ -323,11 +364,17 @@ def _run_duckdb(
         if display is not None:
             display("reading and checking the population", None)
         session.load_all(sources)
+        counted = session.connection.execute("SELECT count(*) FROM cr_subjects").fetchone()
+        subjects = int(counted[0]) if counted else 0
+        parts = partitions if partitions is not None else partitions_for(subjects)
+        if parts > 1:
+            found = _partitioned(
+                session, partitioned_plan(), parts, target, fmt, statistics, display, ordered
+            )
+            return (subjects, found[0]), found[1], found[2]
         session.create(plan, progress=display)
         if display is not None:
             display("evaluating measures", None)
-        counted = session.connection.execute("SELECT count(*) FROM cr_subjects").fetchone()
-        subjects = int(counted[0]) if counted else 0
         result = OUTCOMES_VIEW
         outcomes = -1
         if statistics or target is None:
@@ -354,6 +401,59 @@ def _run_duckdb(
         return (subjects, outcomes), rows, stats_rows
     finally:
         session.close()
+
+
+def _partitioned(
+    session: DuckSession,
+    plan: Plan,
+    parts: int,
+    target: str | None,
+    fmt: FileFormat | None,
+    statistics: bool,
+    display: ProgressDisplay | None,
+    ordered: bool,
+) -> tuple[int, list[dict[str, Any]], list[tuple[Any, ...]]]:
+    """Evaluate partition after partition, each written (or kept) before the next begins.
+
+    The result file has the partitions one after the other, each sorted by
+    :meth:`OutcomeRow.key` when ``ordered`` (one partition: the whole file sorted).
+    """
+    session.create(plan, partitions=parts, progress=display)
+    appender = (
+        session.appender(target, fmt, list_columns=LIST_COLUMNS)
+        if target is not None and fmt is not None
+        else None
+    )
+    outcomes = 0
+    rows: list[dict[str, Any]] = []
+    stats_rows: list[tuple[Any, ...]] = []
+    try:
+        for part in range(parts):
+            label = f"partition {part + 1} of {parts}: "
+            session.create_partition(plan, part, label=label, progress=display)
+            result = OUTCOMES_VIEW
+            if statistics or appender is None:
+                if display is not None:
+                    display(label + "evaluating measures", None)
+                session.materialise(OUTCOMES_VIEW, "cr_result", progress=display)
+                result = "cr_result"
+            if appender is not None:
+                if display is not None:
+                    display(label + f"writing {target}", None)
+                order = f" ORDER BY {_ORDER}" if ordered else ""
+                outcomes += appender.write(f"SELECT * FROM {result}{order}", progress=display)
+            else:
+                part_rows = session.rows("cr_result")
+                outcomes += len(part_rows)
+                rows += part_rows
+            if statistics:
+                # a target's own decision is in its own partition: the counts add up
+                query = statistics_query("cr_result", subjects=BUCKET_VIEW)
+                stats_rows += session.connection.execute(query).fetchall()
+    finally:
+        if appender is not None:
+            appender.close()
+    return outcomes, rows, stats_rows
 
 
 def _run_spark(
@@ -410,6 +510,7 @@ def run_batch(
     database: str | None = None,
     statistics: str | None = None,
     progress: bool | None = None,
+    partitions: int | None = None,
 ) -> BatchResult:
     """``credit-rules evaluate --batch``: plain strings in, files out.
 
@@ -442,6 +543,7 @@ def run_batch(
         database=database,
         statistics=statistics is not None,
         progress=progress,
+        partitions=partitions,
     )
     if statistics not in (None, "-") and result.statistics is not None:
         with open(statistics, "w", encoding="utf-8") as handle:

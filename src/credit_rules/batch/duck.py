@@ -30,7 +30,7 @@ from credit_rules.batch.io import (
 )
 from credit_rules.batch.tables import TABLES, TableSpec
 from credit_rules.errors import RecordsError, error
-from credit_rules.sql import DUCKDB, Plan
+from credit_rules.sql import DUCKDB, Plan, View
 
 Progress = Callable[[str, float | None], None]
 
@@ -121,12 +121,23 @@ class DuckSession:
 
     # -- plans --------------------------------------------------------------------------------
 
-    def create(self, plan: Plan, *, progress: Progress | None = None) -> None:
-        """Create every view of a plan; materialised ones are computed now, in order."""
-        for view in plan.views:
+    def create(self, plan: Plan, *, partitions: int = 1, progress: Progress | None = None) -> None:
+        """Create the shared views of a plan (every view of an unpartitioned plan), for a
+        number of partitions; materialised ones are computed now, in order."""
+        self._create(plan.shared(partitions), "", progress)
+
+    def create_partition(
+        self, plan: Plan, part: int, *, label: str = "", progress: Progress | None = None
+    ) -> None:
+        """Create (again) the per-partition views of a partitioned plan for one partition;
+        each replaces the previous partition's, so memory holds one partition at a time."""
+        self._create(plan.partition(part), label, progress)
+
+    def _create(self, views: Sequence[View], label: str, progress: Progress | None) -> None:
+        for view in views:
             if view.materialise:
                 if progress is not None:
-                    progress(view.name, None)
+                    progress(label + view.name, None)
                 self._run(f"CREATE OR REPLACE TEMP TABLE {view.name} AS {view.sql}", progress)
             else:
                 self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {view.name} AS {view.sql}")
@@ -166,6 +177,16 @@ class DuckSession:
         }[format]
         found = self._run(f"COPY ({query}) TO '{_plain(target)}' ({options})", progress)
         return int(found[0][0]) if found else 0
+
+    def appender(
+        self,
+        path: str | os.PathLike[str],
+        format: FileFormat,
+        *,
+        list_columns: Sequence[str] = (),
+    ) -> Appender:
+        """A writer of one file from several queries' rows, one after the other."""
+        return Appender(self, os.fspath(path), format, list_columns)
 
     def _run(self, statement: str, progress: Progress | None) -> list[tuple[Any, ...]]:
         if progress is None:
@@ -210,6 +231,72 @@ class DuckSession:
         self._keep.append(table)
         self.connection.register(f"{name}_arrow", table)
         self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_arrow")
+
+
+class Appender:
+    """Writes the rows of several queries to one file, in order (a partitioned run's result).
+
+    Parquet: DuckDB's Arrow batches go to one ``pyarrow`` Parquet writer (DuckDB's ``COPY``
+    cannot add to a file); CSV and JSON Lines: each query is copied by DuckDB to a part file
+    beside the target, then added to it (CSV keeps the first part's header only).
+    """
+
+    def __init__(
+        self, session: DuckSession, target: str, format: FileFormat, list_columns: Sequence[str]
+    ) -> None:
+        self.session = session
+        self.target = target
+        self.format = format
+        self.list_columns = tuple(list_columns)
+        self.parts = 0
+        self._writer: Any = None
+        self._file: Any = None
+
+    def write(self, query: str, *, progress: Progress | None = None) -> int:
+        """Add a query's rows; returns how many were written."""
+        self.parts += 1
+        if self.format is FileFormat.PARQUET:
+            return self._parquet(query)
+        part = f"{self.target}.part"
+        try:
+            written = self.session.copy(
+                query, part, self.format, list_columns=self.list_columns, progress=progress
+            )
+            with open(part, "rb") as source:
+                if self._file is None:
+                    self._file = open(self.target, "wb")  # noqa: SIM115 (closed by close())
+                elif self.format is FileFormat.CSV:
+                    source.readline()  # the header, written once
+                shutil.copyfileobj(source, self._file, 1 << 20)
+        finally:
+            if os.path.exists(part):
+                os.remove(part)
+        return written
+
+    def _parquet(self, query: str) -> int:
+        import pyarrow.parquet as pq
+
+        reader = self.session.connection.sql(query).to_arrow_reader(_BATCH_ROWS)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.target, reader.schema)
+        written = 0
+        for batch in reader:
+            self._writer.write_batch(batch, row_group_size=_BATCH_ROWS)
+            written += batch.num_rows
+        return written
+
+    def close(self) -> None:
+        """Finish the file (an empty one when nothing was written)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+#: rows per Arrow batch and Parquet row group when appending
+_BATCH_ROWS = 1 << 20
 
 
 def _reader(files: Files) -> str:

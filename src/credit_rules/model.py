@@ -21,7 +21,13 @@ from credit_rules.spans import Span
 
 
 class _Named(enum.Enum):
-    """An enum whose value is its glossary identifier."""
+    """An enum whose value is its glossary identifier.
+
+    Members hash by identity (they are singletons): enum.Enum's own ``__hash__`` is Python
+    code, and these enums are looked up in sets and dicts on every record evaluated.
+    """
+
+    __hash__ = object.__hash__
 
     def __str__(self) -> str:
         return str(self.value)

@@ -1,0 +1,104 @@
+"""build_facts (the one-pass fast path) against classify applied record by record."""
+
+from __future__ import annotations
+
+import datetime
+
+import attrs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from credit_rules.facts import (
+    Facts,
+    SetAside,
+    SetAsideReason,
+    _with_dishonest,
+    build_facts,
+    classify,
+)
+from credit_rules.model import Dossier, Record, RecordKind, Subject, SubjectKind
+from strategies import POLICY, VOCABULARY, as_of_dates, dossiers, records
+
+
+def reference_facts(
+    subject: Subject,
+    given_records: tuple[Record, ...],
+    as_of: datetime.date,
+    related: tuple[tuple[object, Facts], ...] = (),
+) -> Facts:
+    """The definition: records in (decided_on, id) order, each decided by ``classify``."""
+    minor = subject.minor_on(as_of)
+    counted, pending, aside, reductions = [], [], [], []
+    for record in sorted(given_records, key=lambda r: (r.decided_on, r.id)):
+        if record.subject_id != subject.id:
+            aside.append(
+                SetAside(
+                    record,
+                    SetAsideReason.UNKNOWN_SUBJECT,
+                    f"belongs to subject `{record.subject_id}`, not `{subject.id}`",
+                )
+            )
+            continue
+        normal, set_aside, reduction = classify(
+            record, as_of=as_of, vocabulary=VOCABULARY, policy=POLICY, subject_minor=minor
+        )
+        if set_aside is not None:
+            aside.append(set_aside)
+            continue
+        assert normal is not None
+        if reduction is not None:
+            reductions.append(reduction)
+        (pending if record.status.value == "objection_pending" else counted).append(normal)
+    return Facts(
+        subject=subject,
+        as_of=as_of,
+        counted=tuple(counted),
+        pending=tuple(pending),
+        set_aside=tuple(aside),
+        reductions=tuple(reductions),
+        related=related,  # type: ignore[arg-type]
+        minor=minor,
+    )
+
+
+@settings(max_examples=300)
+@given(dossier=dossiers(max_records=10), as_of=as_of_dates)
+def test_build_facts_is_classify_record_by_record(dossier: Dossier, as_of: datetime.date) -> None:
+    facts = build_facts(dossier, as_of=as_of, vocabulary=VOCABULARY, policy=POLICY)
+    related = tuple(
+        (rel, reference_facts(rel.subject, rel.records, as_of))
+        for rel in dossier.related
+        if rel.current_on(as_of)
+    )
+    expected = reference_facts(dossier.subject, dossier.records, as_of, related)
+    assert facts == expected
+    # the normalised copies carry the resolved flag (never None) and keep the span
+    for record in (*facts.counted, *facts.pending):
+        assert record.dishonest in (True, False)
+
+
+@given(record=records(), dishonest=st.booleans())
+def test_with_dishonest_is_evolve(record: Record, dishonest: bool) -> None:
+    copy = _with_dishonest(record, dishonest)
+    assert copy == attrs.evolve(record, dishonest=dishonest)
+    assert [getattr(copy, f.name) for f in attrs.fields(Record)] == [
+        dishonest if f.name == "dishonest" else getattr(record, f.name)
+        for f in attrs.fields(Record)
+    ]
+
+
+def test_record_of_another_subject_is_set_aside_with_its_owner() -> None:
+    subject = Subject(id="S1", kind=SubjectKind.LEGAL_PERSON, name="甲公司")
+    stray = Record(
+        id="R9", subject_id="S2", kind=RecordKind.JUDGMENT, decided_on=datetime.date(2024, 1, 2)
+    )
+    facts = build_facts(
+        Dossier(subject, (stray,)),
+        as_of=datetime.date(2024, 6, 1),
+        vocabulary=VOCABULARY,
+        policy=POLICY,
+    )
+    assert facts.counted == ()
+    assert facts.set_aside == (
+        SetAside(stray, SetAsideReason.UNKNOWN_SUBJECT, "belongs to subject `S2`, not `S1`"),
+    )

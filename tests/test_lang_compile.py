@@ -21,6 +21,9 @@ from credit_rules.check import (
     Negation,
     Query,
     check,
+    index_keys,
+    keys_of_record,
+    record_keys,
     triggers,
 )
 from credit_rules.compile import (
@@ -351,11 +354,31 @@ def _agree(conditions: list[ast.Expr], subject_facts: Facts) -> None:
             if got is not None and expected is not None:
                 assert all(a is b for a, b in zip(got, expected, strict=True))
         keys = triggers(checked)
+        pool = (*subject_facts.counted, *subject_facts.pending)
         if keys is not None and compiled(envs[True]) is not None:
-            pool = (*subject_facts.counted, *subject_facts.pending)
             assert any(_key_matches(r, k) for r in pool for k in keys) or (
                 "related" in keys and subject_facts.related
             ), to_text(expr)
+        # the matcher's finer index keys never miss a true condition either
+        fine = index_keys(checked)
+        if fine is not None and compiled(envs[True]) is not None:
+            assert not fine.isdisjoint(k for r in pool for k in _record_keys_of(r)) or (
+                "related" in fine and subject_facts.related
+            ), to_text(expr)
+        # records under objection that match none of record_keys cannot change the value
+        relevant = record_keys(checked)
+        pending_keys = {k for r in subject_facts.pending for k in _record_keys_of(r)}
+        if any(related.pending for _, related in subject_facts.related):
+            pending_keys.add("related")
+        if relevant is not None and relevant.isdisjoint(pending_keys):
+            assert compiled(envs[True]) == compiled(envs[False]), to_text(expr)
+
+
+def _record_keys_of(record: Record) -> tuple[str, ...]:
+    assert record.dishonest is not None  # counted and pending records are normalised
+    return keys_of_record(
+        record.kind, record.list_name, record.dishonest, record.domain, record.severity
+    )
 
 
 @settings(

@@ -355,6 +355,164 @@ def _filter_keys(node: Condition) -> frozenset[str] | None:
     return None
 
 
+def index_keys(checked: Checked | Condition) -> frozenset[str] | None:
+    """Like :func:`triggers`, with finer keys for the matcher's index (None: always evaluate).
+
+    Besides ``kind:K``, ``list:N`` and ``related``, a key may be ``dishonest``, ``domain:D``,
+    or a pair ``kind:K/domain:D``, ``dishonest/domain:D``, ``kind:K/severity:S``; a record
+    matches every key :func:`keys_of_record` gives it. Where a filter allows a choice, the most
+    specific keys are taken, so a measure is only evaluated for subjects with records it can
+    use — the matcher's cost follows the records, not the size of the catalog.
+    """
+    condition = checked.condition if isinstance(checked, Checked) else checked
+    return _index_keys(condition)
+
+
+def keys_of_record(
+    kind: RecordKind,
+    list_name: str | None,
+    dishonest: bool,
+    domain: str | None,
+    severity: Severity | None,
+) -> tuple[str, ...]:
+    """Every :func:`index_keys` / :func:`record_keys` key a (normalised) record matches."""
+    keys = [f"kind:{kind.value}"]
+    if list_name is not None:
+        keys.append(f"list:{list_name}")
+    if dishonest:
+        keys.append("dishonest")
+    if domain is not None:
+        keys += [f"domain:{domain}", f"kind:{kind.value}/domain:{domain}"]
+        if dishonest:
+            keys.append(f"dishonest/domain:{domain}")
+    if severity is not None:
+        keys.append(f"kind:{kind.value}/severity:{severity.value}")
+    return tuple(keys)
+
+
+def _index_keys(node: Condition) -> frozenset[str] | None:
+    if isinstance(node, Exists | CountTest):
+        if (isinstance(node, Exists) and node.quantifier is Quantifier.NO) or (
+            isinstance(node, CountTest) and _compare(0, node.op, node.value)
+        ):
+            return None
+        found = None if node.query.filter is None else _fine_filter_keys(node.query.filter)
+        return _ALL_KINDS if found is None else found
+    if isinstance(node, AllOf):
+        return _most_specific([keys for keys in map(_index_keys, node.items) if keys is not None])
+    if isinstance(node, AnyOf):
+        union: set[str] = set()
+        for item in node.items:
+            keys = _index_keys(item)
+            if keys is None:
+                return None
+            union |= keys
+        return frozenset(union)
+    return _triggers(node)
+
+
+def _fine_filter_keys(node: Condition) -> frozenset[str] | None:
+    """Keys one of which every record passing the filter matches, as specific as possible."""
+    if isinstance(node, DishonestTest):
+        return frozenset({"dishonest"}) if node.value else None
+    if isinstance(node, TextTest) and node.field == "domain" and not node.negated:
+        return frozenset(f"domain:{value}" for value in node.values)
+    if isinstance(node, AnyOf):
+        union: set[str] = set()
+        for item in node.items:
+            keys = _fine_filter_keys(item)
+            if keys is None:
+                return None
+            union |= keys
+        return frozenset(union)
+    if not isinstance(node, AllOf):
+        return _filter_keys(node)
+    known = [keys for keys in map(_fine_filter_keys, node.items) if keys is not None]
+    kinds = [item.kinds for item in node.items if isinstance(item, KindTest) and not item.negated]
+    domains = [
+        item.values
+        for item in node.items
+        if isinstance(item, TextTest) and item.field == "domain" and not item.negated
+    ]
+    severities = [
+        item.severities
+        for item in node.items
+        if isinstance(item, SeverityTest) and not item.negated
+    ]
+    honest = any(isinstance(item, DishonestTest) and item.value for item in node.items)
+    if kinds:
+        kind_set = frozenset.intersection(*kinds)
+        if len(kinds) > 1:
+            known.append(frozenset(f"kind:{k.value}" for k in kind_set))
+        if domains:
+            domain_set = frozenset.intersection(*domains)
+            known.append(
+                frozenset(f"kind:{k.value}/domain:{d}" for k in kind_set for d in domain_set)
+            )
+        if severities:
+            severity_set = frozenset.intersection(*severities)
+            known.append(
+                frozenset(
+                    f"kind:{k.value}/severity:{s.value}" for k in kind_set for s in severity_set
+                )
+            )
+    if honest and domains:
+        known.append(frozenset(f"dishonest/domain:{d}" for d in frozenset.intersection(*domains)))
+    return _most_specific(known)
+
+
+#: how much a key narrows the records that match it (higher: fewer records)
+def _specificity(key: str) -> int:
+    if "/" in key or key.startswith("list:"):
+        return 3
+    if key.startswith("domain:"):
+        return 2
+    return 1
+
+
+def _most_specific(candidates: list[frozenset[str]]) -> frozenset[str] | None:
+    """Of several key sets each sufficient on its own, the narrowest (None if none is known)."""
+    if not candidates:
+        return None
+    return min(
+        candidates,
+        key=lambda keys: (-min(map(_specificity, keys), default=4), len(keys), sorted(keys)),
+    )
+
+
+def record_keys(checked: Checked | Condition) -> frozenset[str] | None:
+    """Keys of every record whose presence can change the condition's value, or None (any).
+
+    The union over its parts (where :func:`triggers` needs one part): if no record added to a
+    subject matches one of these keys (``related`` stands for any record of a related subject),
+    every part sees the same records and the condition keeps its value. The matcher uses it to
+    skip the second evaluation (with records under objection) when they cannot matter.
+    """
+    condition = checked.condition if isinstance(checked, Checked) else checked
+    keys: set[str] = set()
+    stack: list[Condition] = [condition]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, AllOf | AnyOf):
+            stack.extend(node.items)
+        elif isinstance(node, Negation):
+            stack.append(node.item)
+        elif isinstance(node, Listed):
+            keys.add(f"list:{node.list_name}")
+        elif isinstance(node, RatingTest):
+            keys.add(f"kind:{RecordKind.RATING.value}")
+        elif isinstance(node, Exists | CountTest):
+            if node.query.filter is None:
+                return None
+            found = _fine_filter_keys(node.query.filter)
+            if found is None:
+                return None
+            keys |= found
+        elif isinstance(node, RelatedTest):
+            keys.add("related")
+    return frozenset(keys)
+
+
 def query_kinds(query: Query) -> frozenset[RecordKind] | None:
     """The record kinds a query can match, when its filter restricts them (else None)."""
     if query.filter is None:

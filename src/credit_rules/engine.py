@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 
-from credit_rules.check import Checked, check, triggers
-from credit_rules.compile import CompiledCondition, Witnesses, compile_conditions, make_env
+from credit_rules.check import Checked, check, index_keys, keys_of_record, record_keys, triggers
+from credit_rules.compile import CompiledCondition, Env, Witnesses, compile_conditions, make_env
 from credit_rules.decision import (
     IN_FORCE,
     Decision,
@@ -129,23 +129,25 @@ class Engine:
     def __init__(self, catalog: Catalog, measures: Sequence[CompiledMeasure]) -> None:
         self.catalog = catalog
         self.measures = tuple(measures)
-        always: list[int] = []
-        index: dict[str, list[int]] = {}
-        for position, item in enumerate(self.measures):
-            if item.triggers is None:
-                always.append(position)
-            else:
-                for key in item.triggers:
-                    index.setdefault(key, []).append(position)
-        self._always = tuple(always)
-        self._index = {key: tuple(value) for key, value in index.items()}
         self._layers = {info.id: info for info in catalog.layers}
-        self._allowed_cache: dict[tuple[datetime.date, str | None], tuple[bool, ...]] = {}
-        # measures with the same condition (structurally, positions aside) share one result
+        # Measures with the same condition (structurally, positions aside) share one function
+        # and one result per evaluation: the index is over distinct conditions.
         distinct: dict[object, int] = {}
         self._shared = tuple(
             distinct.setdefault(item.checked.condition, len(distinct)) for item in self.measures
         )
+        functions: list[Callable[[Env], Witnesses | None]] = [_never] * len(distinct)
+        keys_of: list[frozenset[str] | None] = [frozenset()] * len(distinct)
+        relevant: list[frozenset[str] | None] = [frozenset()] * len(distinct)
+        for item, shared in zip(self.measures, self._shared, strict=True):
+            functions[shared] = item.condition.function
+            keys_of[shared] = index_keys(item.checked)
+            relevant[shared] = record_keys(item.checked)
+        self._functions = tuple(functions)
+        self._condition_keys = tuple(keys_of)
+        #: per condition, the keys of records that can change its value (None: any record)
+        self._record_keys = tuple(relevant)
+        self._plans: dict[tuple[datetime.date, str | None], _Plan] = {}
 
     @property
     def fingerprint(self) -> str:
@@ -192,57 +194,80 @@ class Engine:
     ) -> list[Triggered]:
         """Measures whose condition holds for one entity, with witnesses (no targets yet).
 
-        Each distinct condition is evaluated once per call, however many measures share it.
+        Only conditions that a record (or relation) of the entity can make true are evaluated,
+        each once however many measures share it; measures not in force on ``as_of`` or not
+        in ``matter`` are never evaluated. Hits come in catalog order.
         """
-        allowed = self._allowed(as_of, matter)
+        plan = self._plan(as_of, matter)
+        candidates = set(plan.always)
+        index = plan.index
+        for key in _trigger_keys(facts):
+            found_here = index.get(key)
+            if found_here is not None:
+                candidates.update(found_here)
+        if not candidates:
+            return []
+        functions = self._functions
+        members = plan.members
+        measures = self.measures
         confirmed = make_env(facts, include_pending=False)
-        with_pending = make_env(facts, include_pending=True) if _has_pending(facts) else None
-        shared = self._shared
-        first: dict[int, Witnesses | None] = {}
-        second: dict[int, Witnesses | None] = {}
-        found: list[Triggered] = []
-        for position in self._candidates(facts):
-            if not allowed[position]:
-                continue
-            item = self.measures[position]
-            key = shared[position]
-            if key in first:
-                witnesses = first[key]
-            else:
-                witnesses = first[key] = item.condition.function(confirmed)
+        with_pending: Env | None = None
+        # keys of the records under objection (``related`` for a related subject's)
+        pending_keys = _pending_keys(facts) if _has_pending(facts) else None
+        record_keys_ = self._record_keys
+        hits: list[tuple[int, Triggered]] = []
+        for condition in candidates:
+            function = functions[condition]
+            witnesses = function(confirmed)
             if witnesses is not None:
-                found.append(Triggered(item, witnesses, (), False))
+                for position in members[condition]:
+                    hits.append((position, Triggered(measures[position], witnesses, (), False)))
                 continue
+            if pending_keys is None:
+                continue
+            relevant = record_keys_[condition]
+            if relevant is not None and relevant.isdisjoint(pending_keys):
+                continue  # no record under objection can change this condition
             if with_pending is None:
-                continue
-            if key in second:
-                witnesses = second[key]
-            else:
-                witnesses = second[key] = item.condition.function(with_pending)
+                with_pending = make_env(facts, include_pending=True)
+            witnesses = function(with_pending)
             if witnesses is not None:
                 pending = tuple(r for r in witnesses if r.status is RecordStatus.OBJECTION_PENDING)
                 # Through a negation the witnesses name no record; then every record under
                 # objection is what tips it (they are all the two evaluations differ by).
-                found.append(Triggered(item, witnesses, pending or _all_pending(facts), True))
-        return found
+                pending = pending or _all_pending(facts)
+                for position in members[condition]:
+                    hits.append((position, Triggered(measures[position], witnesses, pending, True)))
+        hits.sort(key=_first)
+        return [hit for _, hit in hits]
 
-    def _allowed(self, as_of: datetime.date, matter: str | None) -> tuple[bool, ...]:
-        """Which measures are in force on ``as_of`` in ``matter`` (cached per pair)."""
+    def _plan(self, as_of: datetime.date, matter: str | None) -> _Plan:
+        """The trigger index restricted to measures in force on ``as_of`` in ``matter``."""
         key = (as_of, matter)
-        allowed = self._allowed_cache.get(key)
-        if allowed is None:
-            if len(self._allowed_cache) >= 256:
-                self._allowed_cache.clear()
-            allowed = tuple(self._in_force(item.measure, as_of, matter) for item in self.measures)
-            self._allowed_cache[key] = allowed
-        return allowed
-
-    def _candidates(self, facts: Facts) -> list[int]:
-        keys = _trigger_keys(facts)
-        positions = set(self._always)
-        for key in keys:
-            positions.update(self._index.get(key, ()))
-        return sorted(positions)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) >= 256:
+                self._plans.clear()
+            members: list[list[int]] = [[] for _ in self._functions]
+            for position, item in enumerate(self.measures):
+                if self._in_force(item.measure, as_of, matter):
+                    members[self._shared[position]].append(position)
+            always: list[int] = []
+            index: dict[str, list[int]] = {}
+            for condition, keys in enumerate(self._condition_keys):
+                if not members[condition]:
+                    continue
+                if keys is None:
+                    always.append(condition)
+                else:
+                    for trigger in keys:
+                        index.setdefault(trigger, []).append(condition)
+            plan = self._plans[key] = _Plan(
+                always=tuple(always),
+                index={trigger: tuple(found) for trigger, found in index.items()},
+                members=tuple(tuple(found) for found in members),
+            )
+        return plan
 
     def _in_force(self, measure: Measure, as_of: datetime.date, matter: str | None) -> bool:
         if matter is not None and measure.applies_in and matter not in measure.applies_in:
@@ -363,14 +388,64 @@ def _all_pending(facts: Facts) -> tuple[Record, ...]:
     return facts.pending + tuple(r for _, related in facts.related for r in related.pending)
 
 
+@attrs.frozen(slots=True)
+class _Plan:
+    """The conditions to evaluate on one date in one matter, by the keys that trigger them."""
+
+    #: conditions that can hold without records
+    always: tuple[int, ...]
+    #: trigger key -> conditions it can make true
+    index: Mapping[str, tuple[int, ...]]
+    #: condition -> positions of the measures in force that share it
+    members: tuple[tuple[int, ...], ...]
+
+
+def _first(hit: tuple[int, Triggered]) -> int:
+    return hit[0]
+
+
+def _never(env: Env) -> Witnesses | None:
+    return None
+
+
 def _trigger_keys(facts: Facts) -> set[str]:
-    keys: set[str] = set()
-    for record in (*facts.counted, *facts.pending):
-        keys.add(f"kind:{record.kind.value}")
-        if record.kind is RecordKind.LIST_ENTRY and record.list_name is not None:
-            keys.add(f"list:{record.list_name}")
+    """The index keys (``check.index_keys``) an entity's counted and pending records match."""
+    keys = _record_key_set(facts.counted, facts.pending)
     if facts.related:
         keys.add("related")
+    return keys
+
+
+def _pending_keys(facts: Facts) -> set[str]:
+    """The keys of the records under objection; ``related`` if a related subject has one."""
+    keys = _record_key_set(facts.pending)
+    if any(related.pending for _, related in facts.related):
+        keys.add("related")
+    return keys
+
+
+_KEYS: dict[tuple[object, ...], tuple[str, ...]] = {}
+
+
+def _record_key_set(*groups: Sequence[Record]) -> set[str]:
+    keys: set[str] = set()
+    known = _KEYS
+    for records in groups:
+        for record in records:
+            kind, domain = record.kind, record.domain
+            shape = (kind, record.list_name, record.dishonest, domain, record.severity)
+            found = known.get(shape)
+            if found is None:
+                if len(known) >= 65536:
+                    known.clear()
+                found = known[shape] = keys_of_record(
+                    record.kind,
+                    record.list_name,
+                    record.dishonest is True,
+                    record.domain,
+                    record.severity,
+                )
+            keys.update(found)
     return keys
 
 

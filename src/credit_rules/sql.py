@@ -159,6 +159,10 @@ class Dialect:
     ident: Callable[[str], str]
     #: a date plus a whole number of days given as an expression
     plus_days: Callable[[str, str], str]
+    #: a list without its NULL items (of distinct values)
+    compact: Callable[[str], str]
+    #: one row per item of a list (in a select list)
+    explode: Callable[[str], str]
 
     def text_type(self) -> str:
         """The SQL type of text."""
@@ -207,6 +211,8 @@ DUCKDB = Dialect(
     ),
     ident=lambda name: '"' + name.replace('"', '""') + '"',
     plus_days=lambda date, days: f"CAST({date} + CAST({days} AS INTEGER) AS DATE)",
+    compact=lambda value: f"list_distinct({value})",
+    explode=lambda value: f"unnest({value})",
 )
 
 SPARK = Dialect(
@@ -230,6 +236,8 @@ SPARK = Dialect(
     make_date=lambda y, m, d: f"make_date({y}, {m}, {d})",
     ident=lambda name: "`" + name.replace("`", "``") + "`",
     plus_days=lambda date, days: f"date_add({date}, {days})",
+    compact=lambda value: f"array_compact({value})",
+    explode=lambda value: f"explode({value})",
 )
 
 DIALECTS = {d.name: d for d in (DUCKDB, SPARK)}
@@ -641,11 +649,9 @@ class _Emitter:
         self.related: list[tuple[RelatedTest, str, str]] = []
         self.problems: list[Diagnostic] = []
         self.measure: Measure | None = None
-        #: (measure number, relation mode, record test) of measures whose witnesses are
-        #: simply every record their parts match
-        self.simple_witnesses: list[tuple[int, str, str]] = []
-        #: whether a record can come out of two witness branches (related subjects' records)
-        self.witness_branches_overlap = False
+        #: the record tests of measures whose witnesses are simply every record their parts
+        #: match, each distinct test once (its index is the hit's ``scan``)
+        self.scans: dict[str, int] = {}
 
     # -- record filters (over a cr_facts row whose columns start with ``p``) -----------------
 
@@ -933,15 +939,17 @@ def compile_plan(
     kept = measures_in_force(items, layers=layers, as_of=as_of, matter=matter)
     hits: list[str] = []
     witnesses: list[str] = []
+    related: list[str] = []
     for number, item in enumerate(kept):
         emitter.measure = item.measure
         for node, in_filter in _conditions(item.checked.condition):
             allowed = SQL_RECORD_TESTS if in_filter else SQL_CONDITIONS
             if not isinstance(node, allowed):
                 emitter.refuse(node)
-        measure_hits, measure_witnesses = _measure_sql(emitter, item, number)
+        measure_hits, measure_witnesses, measure_related = _measure_sql(emitter, item, number)
         hits += measure_hits
         witnesses += measure_witnesses
+        related += measure_related
     if emitter.problems:
         raise CompileError(emitter.problems)
     d = dialect
@@ -950,17 +958,18 @@ def compile_plan(
     no_hits = (
         f"SELECT CAST(NULL AS {t}) AS entity, CAST(NULL AS {t}) AS measure_id, "
         "CAST(NULL AS INTEGER) AS measure_no, "
-        f"CAST(NULL AS {t}) AS relmode, CAST(NULL AS {t}) AS mode FROM {SUBJECTS_VIEW} WHERE FALSE"
+        f"CAST(NULL AS {t}) AS relmode, CAST(NULL AS {t}) AS mode, "
+        f"CAST(NULL AS INTEGER) AS scan FROM {SUBJECTS_VIEW} WHERE FALSE"
     )
-    if emitter.simple_witnesses:
-        whens = " ".join(
-            f"WHEN h.measure_no = {n} AND h.relmode = '{relmode}' THEN {scan}"
-            for n, relmode, scan in emitter.simple_witnesses
-        )
+    if emitter.scans:
+        # each record with the tests it passes, tested once (not once per hit), joined to the
+        # hits by subject and test
+        tested = d.array([f"CASE WHEN {test} THEN {j} END" for test, j in emitter.scans.items()])
+        scans = f"SELECT f.*, {d.explode(d.compact(tested))} AS scan FROM {COUNTED_VIEW} f"
         witnesses.append(
             f"SELECT h.entity, h.measure_id, h.relmode, {witness_columns} "
-            f"FROM {HITS_VIEW} h JOIN {COUNTED_VIEW} f ON f.subject_id = h.entity "
-            f"WHERE (h.mode = 'p' OR NOT f.pending) AND (CASE {whens} ELSE FALSE END)"
+            f"FROM {HITS_VIEW} h JOIN ({scans}) f ON f.subject_id = h.entity AND f.scan = h.scan "
+            "WHERE h.mode = 'p' OR NOT f.pending"
         )
     no_witnesses = (
         f"SELECT h.entity, h.measure_id, h.relmode, {witness_columns} "
@@ -974,7 +983,7 @@ def compile_plan(
         _related_view(emitter),
         attrs.evolve(_eval_view(emitter, partitioned=partitioned), materialise=True),
         View(HITS_VIEW, " UNION ALL ".join(hits) if hits else no_hits, True),
-        _witness_view(witnesses, no_witnesses, distinct=emitter.witness_branches_overlap),
+        _witness_view(witnesses, related, no_witnesses),
         _info_view(d, as_of, policy, vocabulary),
         _targets_view(d, partitioned=partitioned),
         _outcomes_view(d),
@@ -1240,11 +1249,14 @@ _WITNESS_COLUMNS = (
 )
 
 
-def _measure_sql(em: _Emitter, item: MeasureCondition, number: int) -> tuple[list[str], list[str]]:
+def _measure_sql(
+    em: _Emitter, item: MeasureCondition, number: int
+) -> tuple[list[str], list[str], list[str]]:
     """The hits and the witness rows of one measure (the only per-measure SQL).
 
     Witnesses of a measure whose parts are all selected whenever it holds (no ``or`` to
-    choose among, no rating) are left to one shared join (``em.simple_witnesses``).
+    choose among, no rating) are left to one shared join on the hit's ``scan`` (``em.scans``).
+    Witnesses of related subjects are the second list.
     """
     d = em.d
     measure = item.measure
@@ -1256,18 +1268,11 @@ def _measure_sql(em: _Emitter, item: MeasureCondition, number: int) -> tuple[lis
         relmodes.remove("bare")
     hits = []
     witnesses = []
+    related = []
     columns = ", ".join(f"f.{c}" for c in _WITNESS_COLUMNS)
     for relmode in relmodes:
         bare = relmode == "bare"
         held = {m: em.holds(condition, m, bare=bare) for m in _MODES}
-        hits.append(
-            f"SELECT entity, {mid} AS measure_id, {number} AS measure_no, '{relmode}' AS relmode, "
-            "CASE WHEN hc THEN 'c' ELSE 'p' END AS mode FROM "
-            f"(SELECT entity, is_person, {em.candidate(keys, bare=bare)} AS ok, "
-            f"{held['c']} AS hc, ({'has_pending' if bare else 'has_pending_full'} "
-            f"AND {held['p']}) AS hp FROM {EVAL_VIEW}) x "
-            "WHERE ok AND (hc OR hp)" + (" AND NOT is_person" if bare else "")
-        )
         # In its own mode a hit's condition holds, so the root is selected ("TRUE"); a part
         # needs the entity row only under an `or` (first item that holds) or for a rating.
         selected = {m: em.selections(condition, m, "TRUE", bare=bare, e="e.") for m in _MODES}
@@ -1277,11 +1282,20 @@ def _measure_sql(em: _Emitter, item: MeasureCondition, number: int) -> tuple[lis
             for sel, leaf in selected[m]
             if isinstance(leaf, _Leaf)
         )
+        scan = "CAST(NULL AS INTEGER)"
         if simple:
             leaves = [leaf for _, leaf in selected["c"] if isinstance(leaf, _Leaf)]
             if leaves:
-                scan = " OR ".join(sorted({em.leaf_match(leaf, "f.") for leaf in leaves}))
-                em.simple_witnesses.append((number, relmode, scan))
+                test = " OR ".join(sorted({em.leaf_match(leaf, "f.") for leaf in leaves}))
+                scan = str(em.scans.setdefault(test, len(em.scans)))
+        hits.append(
+            f"SELECT entity, {mid} AS measure_id, {number} AS measure_no, '{relmode}' AS relmode, "
+            f"CASE WHEN hc THEN 'c' ELSE 'p' END AS mode, {scan} AS scan FROM "
+            f"(SELECT entity, is_person, {em.candidate(keys, bare=bare)} AS ok, "
+            f"{held['c']} AS hc, ({'has_pending' if bare else 'has_pending_full'} "
+            f"AND {held['p']}) AS hp FROM {EVAL_VIEW}) x "
+            "WHERE ok AND (hc OR hp)" + (" AND NOT is_person" if bare else "")
+        )
         for mode in _MODES:
             parts = selected[mode]
             hit = (
@@ -1319,27 +1333,30 @@ def _measure_sql(em: _Emitter, item: MeasureCondition, number: int) -> tuple[lis
                 ]
                 scan = " OR ".join(sorted({em.leaf_match(leaf, "f.") for _, leaf in body_leaves}))
                 if tests:
-                    em.witness_branches_overlap = True
-                    witnesses.append(
+                    related.append(
                         f"SELECT h.entity, h.measure_id, h.relmode, {columns} {hit}"
                         f"JOIN {LINKS_VIEW} l ON l.subject_id = h.entity AND l.role IN {roles} "
                         f"JOIN {ENTITY_VIEW} o ON o.entity = l.other_id AND o.b{index}_{mode} "
                         f"JOIN {COUNTED_VIEW} f ON f.subject_id = l.other_id "
                         f"WHERE TRUE{in_mode} AND ({scan}) AND {sel} AND ({' OR '.join(tests)})"
                     )
-    return hits, witnesses
+    return hits, witnesses, related
 
 
-def _witness_view(witnesses: list[str], empty: str, *, distinct: bool) -> View:
+def _witness_view(own: list[str], related: list[str], empty: str) -> View:
     """``cr_witness``: each witness of each hit once (compile.union: by identity).
 
-    Branches of one measure's own records never overlap; records of related subjects can be
-    reached through two relations, so then the rows are made distinct.
+    Branches of a hit's own records never overlap (the shared join gives a record once per
+    hit, the per-measure branches are the other measures'); a related subject's record can be
+    reached through two relations or two ``any related`` parts, so those rows are made
+    distinct (they never meet the hit's own records: their subjects differ).
     """
-    if not witnesses:
+    branches = list(own)
+    if related:
+        branches.append(f"SELECT DISTINCT * FROM ({' UNION ALL '.join(related)}) r")
+    if not branches:
         return View(WITNESS_VIEW, empty)
-    union = " UNION ALL ".join(witnesses)
-    return View(WITNESS_VIEW, f"SELECT DISTINCT * FROM ({union}) u" if distinct else union)
+    return View(WITNESS_VIEW, " UNION ALL ".join(branches))
 
 
 def _measures_view(d: Dialect, measures: Sequence[Measure], policy: Policy) -> View:

@@ -1591,23 +1591,34 @@ def _targets_view(d: Dialect, *, partitioned: bool) -> View:
 
 def _outcomes_view(d: Dialect) -> View:
     """engine._withhold: incentives not given under a restriction in force (per decision and
-    target)."""
+    target).
+
+    Only an incentive in force that a restriction can block needs the restrictions of its
+    decision and target: those rows are joined to them, every other row passes as it is.
+    """
     in_force = d.strings(_IN_FORCE)
     # INVARIANT: cr_targets has one row per key (targets come from distinct links, and a
     # hit is one row per entity, measure and relation mode), so engine._dedupe keeps all.
-    dedup = f"SELECT * FROM {TARGETS_VIEW}"
+    blockable = f"blockable AND status IN {in_force}"
+    wanted = f"SELECT DISTINCT subject_id, target_id FROM {TARGETS_VIEW} WHERE {blockable}"
     blockers = (
-        f"SELECT subject_id, target_id, {d.sorted_set('measure_id')} AS blockers "
-        f"FROM ({dedup}) b0 WHERE is_restriction AND status IN {in_force} "
-        "GROUP BY subject_id, target_id"
+        f"SELECT r.subject_id, r.target_id, {d.sorted_set('r.measure_id')} AS blockers "
+        f"FROM {TARGETS_VIEW} r JOIN ({wanted}) w "
+        "ON w.subject_id = r.subject_id AND w.target_id = r.target_id "
+        f"WHERE r.is_restriction AND r.status IN {in_force} "
+        "GROUP BY r.subject_id, r.target_id"
     )
-    withheld = f"t.blockable AND t.status IN {in_force} AND b.blockers IS NOT NULL"
+    columns = "t.subject_id, t.measure_id, t.target_id, t.via_id, t.role"
+    dates = "t.start_date, t.end_date, t.ends_by, t.records, t.pending, t.failed_checks"
     sql = (
-        "SELECT t.subject_id, t.measure_id, t.target_id, t.via_id, t.role, "
-        f"CASE WHEN {withheld} THEN 'withheld' ELSE t.status END AS status, "
-        "t.start_date, t.end_date, t.ends_by, t.records, t.pending, t.failed_checks, "
-        f"CASE WHEN {withheld} THEN b.blockers ELSE {d.empty_list} END AS withheld_by "
-        f"FROM ({dedup}) t LEFT JOIN ({blockers}) b "
-        "ON b.subject_id = t.subject_id AND b.target_id = t.target_id"
+        f"SELECT {columns}, t.status, {dates}, {d.empty_list} AS withheld_by "
+        f"FROM {TARGETS_VIEW} t WHERE NOT ({blockable}) "
+        "UNION ALL "
+        f"SELECT {columns}, "
+        "CASE WHEN b.blockers IS NOT NULL THEN 'withheld' ELSE t.status END AS status, "
+        f"{dates}, COALESCE(b.blockers, {d.empty_list}) AS withheld_by "
+        f"FROM {TARGETS_VIEW} t LEFT JOIN ({blockers}) b "
+        "ON b.subject_id = t.subject_id AND b.target_id = t.target_id "
+        f"WHERE t.{blockable}"
     )
     return View(OUTCOMES_VIEW, sql)

@@ -13,12 +13,15 @@ from hypothesis import strategies as st
 from credit_rules import compile as compile_catalog
 from credit_rules import load_catalog
 from credit_rules.decision import IN_FORCE, Decision, OutcomeStatus
+from credit_rules.engine import _period
 from credit_rules.errors import UsageError
 from credit_rules.model import (
     DurationKind,
+    Impact,
     MeasureKind,
     RecordStatus,
 )
+from credit_rules.proportion import runtime_checks
 from credit_rules.records import dossier_from_data
 from credit_rules.render.data import decision_data
 from engine_strategies import catalogs
@@ -159,6 +162,29 @@ def test_food_producer_with_two_serious_penalties(national) -> None:  # type: ig
     assert [r.id for r in decision.outcomes[0].witnesses] == ["P1", "P2"]
 
 
+def test_measures_sharing_a_condition_keep_their_own_checks(national) -> None:  # type: ignore[no-untyped-def]
+    """Two measures with one condition share its witnesses, not their proportion checks."""
+    catalog = national.catalog
+    (publish,) = [m for m in catalog.measures if m.id == "cn-publish-penalty-serious"]
+    ban = attrs.evolve(publish, id="zz-market-ban-same-condition", impact=Impact.MARKET_BAN)
+    engine = compile_catalog(attrs.evolve(catalog, measures=(*catalog.measures, ban)), strict=False)
+    data = _producer(
+        _penalty("P1", "2023-03-01", "serious"), _penalty("P2", "2024-02-01", "serious")
+    )
+    decision = engine.evaluate(dossier_from_data(data), as_of=AS_OF)
+    assert [(o.measure.id, o.status.value) for o in decision.outcomes] == [
+        ("cn-publish-penalty-serious", "applies"),
+        ("zz-market-ban-same-condition", "set_aside"),
+    ]
+    (failed,) = [c for c in decision.outcomes[1].checks if not c.passed]
+    assert (failed.code, failed.detail) == (
+        "CR-C001",
+        "impact `market_ban` needs conduct of gravity `severe` or more; "
+        "the gravest is `serious` (`P2`)",
+    )
+    assert decision.outcomes[0].witnesses is decision.outcomes[1].witnesses
+
+
 def test_the_same_producer_after_repair(national) -> None:  # type: ignore[no-untyped-def]
     data = _producer(
         _penalty("P1", "2023-03-01", "serious", status="repaired", status_since="2024-04-01"),
@@ -242,6 +268,22 @@ def test_evaluation_is_deterministic_and_ignores_record_order(catalog, dossier, 
     shuffled = attrs.evolve(dossier, records=tuple(records))
     assert decision_data(engine.evaluate(shuffled, as_of=as_of)) == first
     assert decision_data(engine.evaluate(dossier, as_of=as_of)) == first
+
+
+@PROPERTY
+@given(catalogs(), dossiers(), as_of_dates)
+def test_shared_work_is_what_each_measure_would_get_alone(catalog, dossier, as_of) -> None:  # type: ignore[no-untyped-def]
+    """Period and checks are worked out once for measures with the same witnesses and the
+    same duration, kind, domains and impact; each outcome still carries its own."""
+    engine = compile_catalog(catalog, strict=False)
+    for outcome in engine.evaluate(dossier, as_of=as_of).outcomes:
+        measure = outcome.measure
+        assert (outcome.start, outcome.end, outcome.ends_by) == _period(
+            measure, outcome.witnesses, catalog
+        )
+        assert outcome.checks == runtime_checks(
+            measure, outcome.witnesses, policy=catalog.policy, vocabulary=catalog.vocabulary
+        )
 
 
 @PROPERTY

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 import attrs
 
@@ -20,6 +21,7 @@ from credit_rules.check import Checked, check, index_keys, keys_of_record, recor
 from credit_rules.compile import CompiledCondition, Env, Witnesses, compile_conditions, make_env
 from credit_rules.decision import (
     IN_FORCE,
+    Check,
     Decision,
     MeasureOutcome,
     OutcomeStatus,
@@ -63,11 +65,15 @@ class CompiledMeasure:
     condition: CompiledCondition
     #: None: may hold with no records, so always evaluated
     triggers: frozenset[str] | None
+    #: its place in the catalog (hits are reported in this order)
+    position: int = 0
 
 
-@attrs.frozen(slots=True)
-class Triggered:
-    """A measure whose condition holds for an entity (before targets and checks)."""
+class Triggered(NamedTuple):
+    """A measure whose condition holds for an entity (before targets and checks).
+
+    An immutable tuple rather than an attrs class: one is made per hit on the evaluation path.
+    """
 
     compiled: CompiledMeasure
     witnesses: tuple[Record, ...]
@@ -115,8 +121,9 @@ def compile_measures(catalog: Catalog) -> tuple[CompiledMeasure, ...]:
             checked=checked,
             condition=attrs.evolve(functions[checked.condition], name=measure.id, checked=checked),
             triggers=triggers(checked),
+            position=position,
         )
-        for measure, checked in checked_measures
+        for position, (measure, checked) in enumerate(checked_measures)
     )
 
 
@@ -148,6 +155,12 @@ class Engine:
         #: per condition, the keys of records that can change its value (None: any record)
         self._record_keys = tuple(relevant)
         self._plans: dict[tuple[datetime.date, str | None], _Plan] = {}
+        # measures alike in all that the period and the checks read share their results
+        alike: dict[object, int] = {}
+        self._worked_as = {
+            item.position: alike.setdefault(_worked_signature(item.measure), len(alike))
+            for item in self.measures
+        }
 
     @property
     def fingerprint(self) -> str:
@@ -215,13 +228,13 @@ class Engine:
         # keys of the records under objection (``related`` for a related subject's)
         pending_keys = _pending_keys(facts) if _has_pending(facts) else None
         record_keys_ = self._record_keys
-        hits: list[tuple[int, Triggered]] = []
+        hits: list[Triggered] = []
         for condition in candidates:
             function = functions[condition]
             witnesses = function(confirmed)
             if witnesses is not None:
                 for position in members[condition]:
-                    hits.append((position, Triggered(measures[position], witnesses, (), False)))
+                    hits.append(Triggered(measures[position], witnesses, (), False))
                 continue
             if pending_keys is None:
                 continue
@@ -237,9 +250,10 @@ class Engine:
                 # objection is what tips it (they are all the two evaluations differ by).
                 pending = pending or _all_pending(facts)
                 for position in members[condition]:
-                    hits.append((position, Triggered(measures[position], witnesses, pending, True)))
-        hits.sort(key=_first)
-        return [hit for _, hit in hits]
+                    hits.append(Triggered(measures[position], witnesses, pending, True))
+        if len(hits) > 1:
+            hits.sort(key=_position)
+        return hits
 
     def _plan(self, as_of: datetime.date, matter: str | None) -> _Plan:
         """The trigger index restricted to measures in force on ``as_of`` in ``matter``."""
@@ -284,19 +298,21 @@ class Engine:
     ) -> tuple[MeasureOutcome, ...]:
         subject = facts.subject
         outcomes: list[MeasureOutcome] = []
+        memo: dict[tuple[int, int], _Worked] = {}
+        itself = _self_target(subject)
         # The subject's own triggered measures: to itself, and to persons through it.
         for hit in self.triggered(facts, as_of=as_of, matter=matter):
             measure = hit.compiled.measure
             targets = []
             if subject.kind in measure.target_kinds:
-                targets.append(_self_target(subject))
+                targets.append(itself)
             if not subject.is_person and measure.target_roles:
                 targets.extend(
                     _person_target(related.subject, subject, related)
                     for related, _ in facts.related
                     if related.role in measure.target_roles and related.subject.is_person
                 )
-            outcomes.extend(self._outcomes_of(hit, targets, as_of))
+            outcomes.extend(self._outcomes_of(hit, targets, as_of, memo))
         # A person reached through the organisations they hold a role in.
         if subject.is_person:
             for related, org_facts in facts.related:
@@ -305,22 +321,35 @@ class Engine:
                 target = _person_target(subject, related.subject, related)
                 for hit in self.triggered(org_facts, as_of=as_of, matter=matter):
                     if related.role in hit.compiled.measure.target_roles:
-                        outcomes.extend(self._outcomes_of(hit, [target], as_of))
+                        outcomes.extend(self._outcomes_of(hit, [target], as_of, memo))
         return _withhold(_dedupe(outcomes))
 
     def _outcomes_of(
-        self, hit: Triggered, targets: Sequence[Target], as_of: datetime.date
+        self,
+        hit: Triggered,
+        targets: Sequence[Target],
+        as_of: datetime.date,
+        memo: dict[tuple[int, int], _Worked],
     ) -> list[MeasureOutcome]:
         """One outcome per target; period, checks and status depend on the hit alone, so
-        they are worked out once however many persons the measure reaches."""
+        they are worked out once however many persons the measure reaches — and once for all
+        measures that share a condition (so the same witnesses) and what the period and the
+        checks read of a measure (``memo``, for one evaluation)."""
         if not targets:
             return []
-        measure = hit.compiled.measure
-        catalog = self.catalog
-        start, end, ends_by = _period(measure, hit.witnesses, catalog)
-        checks = runtime_checks(
-            measure, hit.witnesses, policy=catalog.policy, vocabulary=catalog.vocabulary
-        )
+        compiled = hit.compiled
+        measure = compiled.measure
+        key = (id(hit.witnesses), self._worked_as[compiled.position])
+        worked = memo.get(key)
+        if worked is None:
+            catalog = self.catalog
+            start, end, ends_by = _period(measure, hit.witnesses, catalog)
+            found = runtime_checks(
+                measure, hit.witnesses, policy=catalog.policy, vocabulary=catalog.vocabulary
+            )
+            # the witnesses are kept alive by the memo, so their id is not reused meanwhile
+            worked = memo[key] = _Worked(start, end, ends_by, found, hit.witnesses)
+        start, end, ends_by, checks = worked.start, worked.end, worked.ends_by, worked.checks
         if any(not c.passed for c in checks):
             # A failed check decides even under objection: resolving it cannot make it apply.
             status = OutcomeStatus.SET_ASIDE
@@ -400,8 +429,24 @@ class _Plan:
     members: tuple[tuple[int, ...], ...]
 
 
-def _first(hit: tuple[int, Triggered]) -> int:
-    return hit[0]
+class _Worked(NamedTuple):
+    """A hit's period and runtime checks (see ``Engine._outcomes_of``)."""
+
+    start: datetime.date | None
+    end: datetime.date | None
+    ends_by: str
+    checks: tuple[Check, ...]
+    #: held so that the witnesses' id stays theirs while the memo lives
+    witnesses: tuple[Record, ...]
+
+
+def _worked_signature(measure: Measure) -> tuple[object, ...]:
+    """What ``_period`` and ``proportion.runtime_checks`` read of a measure."""
+    return (measure.duration, measure.kind, measure.domains, measure.impact)
+
+
+def _position(hit: Triggered) -> int:
+    return hit.compiled.position
 
 
 def _never(env: Env) -> Witnesses | None:
@@ -497,10 +542,13 @@ def _period(
     return start, max(e for e in ends if e is not None), "repair"
 
 
+_STATUS_RANK = {status: rank for rank, status in enumerate(OutcomeStatus)}
+
+
 def _dedupe(outcomes: Iterable[MeasureOutcome]) -> list[MeasureOutcome]:
     """One outcome per (measure, target, role): the strongest status wins."""
     best: dict[tuple[str, str, str, str], MeasureOutcome] = {}
-    rank = {s: i for i, s in enumerate(OutcomeStatus)}
+    rank = _STATUS_RANK
     for outcome in outcomes:
         target = outcome.target
         key = (outcome.measure.id, target.subject_id, target.via_id or "", str(target.role or ""))

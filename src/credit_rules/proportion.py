@@ -75,14 +75,16 @@ def gravity_of(record: Record, vocabulary: Vocabulary) -> Severity | None:
 
     So a red-list entry, a rating or a commitment grades nothing unless marked dishonest.
     """
-    found: list[Severity] = []
+    listed_gravity: Severity | None = None
     if record.kind is RecordKind.LIST_ENTRY:
         listed = vocabulary.lists.get(record.list_name or "")
-        if listed is not None and listed.kind in GRADED_LISTS and listed.gravity is not None:
-            found.append(listed.gravity)
+        if listed is not None and listed.kind in GRADED_LISTS:
+            listed_gravity = listed.gravity
     if record.kind in DISHONEST_KINDS or record.dishonest is True:
-        found.append(record.severity or Severity.GENERAL)
-    return max(found) if found else None
+        own = record.severity or Severity.GENERAL
+        if listed_gravity is None or own.rank > listed_gravity.rank:
+            return own
+    return listed_gravity
 
 
 def list_categories(listed: ListDef, policy: Policy) -> tuple[str, ...]:
@@ -238,7 +240,7 @@ def _gravity(
             f"影响程度 `{impact}` 要求失信行为严重程度不低于 `{required.value}`；"
             "触发记录未认定任何失信行为的严重程度",
         )
-    worst, record = max(graded, key=lambda pair: (pair[0], pair[1].id))
+    worst, record = max(graded, key=lambda pair: (pair[0].rank, pair[1].id))
     if worst < required:
         return Check(
             GRAVITY,

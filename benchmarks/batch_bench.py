@@ -25,6 +25,7 @@ import argparse
 import datetime
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -34,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import duckdb
 
 from benchmarks.generate import AS_OF, generate, synthetic_catalog
-from credit_rules.batch import evaluate
+from credit_rules.batch import evaluate, partitions_for
 from credit_rules.batch.arrow import PopulationWriter
 from credit_rules.batch.tables import RECORDS, RELATIONS, SUBJECTS, TableSpec
 from credit_rules.catalog import load_catalog, load_catalog_text
@@ -175,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", default="/tmp/credit-rules-batch-bench")
     parser.add_argument("--threads", type=int)
     parser.add_argument(
+        "--partitions", type=int, help="DuckDB partitions (default: chosen from the population)"
+    )
+    parser.add_argument("--memory-limit", help="DuckDB memory limit, such as 12GB")
+    parser.add_argument(
         "--unordered", action="store_true", help="write rows unsorted (not byte-reproducible)"
     )
     args = parser.parse_args(argv)
@@ -208,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             progress=True,
             threads=args.threads,
             ordered=not args.unordered,
+            partitions=args.partitions,
+            memory_limit=args.memory_limit,
         )
         report.update(
             backend=args.backend,
@@ -216,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
             outcomes=result.outcomes,
             ordered=not args.unordered,
         )
+        if args.backend == "duckdb":
+            report["partitions"] = args.partitions or partitions_for(result.subjects)
+        # the peak resident memory of this process (DuckDB runs in it; Spark's JVM does not)
+        report["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 1)
     if args.matcher_sample:
         rate = matcher_rate(catalog, directory, sample=args.matcher_sample, as_of=AS_OF)
         report["matcher_subjects_per_second"] = round(rate)

@@ -236,9 +236,11 @@ class DuckSession:
 class Appender:
     """Writes the rows of several queries to one file, in order (a partitioned run's result).
 
-    Parquet: DuckDB's Arrow batches go to one ``pyarrow`` Parquet writer (DuckDB's ``COPY``
-    cannot add to a file); CSV and JSON Lines: each query is copied by DuckDB to a part file
-    beside the target, then added to it (CSV keeps the first part's header only).
+    Parquet: each query's rows, fetched as one Arrow table, go to one ``pyarrow`` Parquet
+    writer (DuckDB's ``COPY`` cannot add to a file) in a background thread, so encoding one
+    partition overlaps computing the next (memory holds one partition's rows meanwhile). CSV
+    and JSON Lines: each query is copied by DuckDB to a part file beside the target, then
+    added to it (CSV keeps the first part's header only).
     """
 
     def __init__(
@@ -251,6 +253,8 @@ class Appender:
         self.parts = 0
         self._writer: Any = None
         self._file: Any = None
+        self._thread: threading.Thread | None = None
+        self._failure: list[BaseException] = []
 
     def write(self, query: str, *, progress: Progress | None = None) -> int:
         """Add a query's rows; returns how many were written."""
@@ -276,17 +280,41 @@ class Appender:
     def _parquet(self, query: str) -> int:
         import pyarrow.parquet as pq
 
-        reader = self.session.connection.sql(query).to_arrow_reader(_BATCH_ROWS)
+        table = self.session.connection.sql(query).to_arrow_table()
+        self._wait()
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.target, reader.schema)
-        written = 0
-        for batch in reader:
-            self._writer.write_batch(batch, row_group_size=_BATCH_ROWS)
-            written += batch.num_rows
-        return written
+            self._writer = pq.ParquetWriter(self.target, table.schema)
+        writer = self._writer
+
+        def work() -> None:
+            try:
+                writer.write_table(table, row_group_size=_BATCH_ROWS)
+            except BaseException as exc:  # re-raised by the next write or close
+                self._failure.append(exc)
+
+        self._thread = threading.Thread(target=work, daemon=True)
+        self._thread.start()
+        return int(table.num_rows)
+
+    def _wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._failure:
+            raise self._failure.pop()
 
     def close(self) -> None:
-        """Finish the file (an empty one when nothing was written)."""
+        """Finish the file (an empty one when nothing was written).
+
+        Raises:
+            Whatever writing a part raised.
+        """
+        try:
+            self._wait()
+        finally:
+            self._close()
+
+    def _close(self) -> None:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -295,7 +323,7 @@ class Appender:
             self._file = None
 
 
-#: rows per Arrow batch and Parquet row group when appending
+#: rows per Parquet row group when appending
 _BATCH_ROWS = 1 << 20
 
 

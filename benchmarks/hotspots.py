@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
 from benchmarks.generate import AS_OF, generate, synthetic_catalog  # noqa: E402
 from credit_rules.catalog import load_catalog_text  # noqa: E402
 from credit_rules.compile import make_env  # noqa: E402
-from credit_rules.engine import _trigger_keys, compile_catalog  # noqa: E402
+from credit_rules.engine import compile_catalog  # noqa: E402
 from credit_rules.facts import Facts, build_facts  # noqa: E402
 
 
@@ -58,10 +58,7 @@ def stages(measures: int, records: tuple[int, int], subjects: int, seed: int) ->
     plan = engine._plan(AS_OF, None)
 
     def candidates(f: Facts) -> set[int]:
-        found = set(plan.always)
-        for key in _trigger_keys(f):
-            found.update(plan.index.get(key, ()))
-        return found
+        return plan.candidates(f)
 
     def all_candidates() -> None:
         for f in facts:

@@ -20,7 +20,7 @@ from credit_rules.compile import compile_condition, make_env
 from credit_rules.facts import Facts, is_dishonest
 from credit_rules.model import Record, RecordKind, RecordStatus, Severity
 from credit_rules.parser import parse
-from strategies import DOMAINS, LISTS, VOCABULARY, facts, records
+from strategies import DOMAINS, LISTS, TAGS, VOCABULARY, facts, records
 
 INDEX: list[tuple[str, frozenset[str] | None, frozenset[str] | None]] = [
     # (condition, index_keys, record_keys)
@@ -62,6 +62,26 @@ INDEX: list[tuple[str, frozenset[str] | None, frozenset[str] | None]] = [
     ('rating("tax") in {"A", "B"}', frozenset({"kind:rating"}), frozenset({"kind:rating"})),
     ("any related(principal): any record where dishonest", frozenset({"related"}), {"related"}),
     ("subject.minor", None, frozenset()),
+    (
+        'any record where kind == administrative_penalty and "false_litigation" in tags',
+        frozenset({"kind:administrative_penalty/tag:false_litigation"}),
+        frozenset({"kind:administrative_penalty/tag:false_litigation"}),
+    ),
+    (
+        "any record where dishonest and severity >= serious within 3y",
+        frozenset({"dishonest/severity:serious", "dishonest/severity:severe"}),
+        frozenset({"dishonest/severity:serious", "dishonest/severity:severe"}),
+    ),
+    (
+        'count(record where kind == administrative_penalty and domain in {"tax", "finance"} '
+        "and severity >= serious) >= 2",
+        frozenset(
+            {"kind:administrative_penalty/domain:tax", "kind:administrative_penalty/domain:finance"}
+        ),
+        frozenset(
+            {"kind:administrative_penalty/domain:tax", "kind:administrative_penalty/domain:finance"}
+        ),
+    ),
     ("any record where kind == judgment and kind == arbitration", frozenset(), frozenset()),
 ]
 
@@ -76,13 +96,23 @@ def test_index_and_record_keys(
 
 
 def test_keys_of_record() -> None:
-    assert keys_of_record(RecordKind.JUDGMENT, None, True, "tax", Severity.SERIOUS) == (
+    assert keys_of_record(
+        RecordKind.JUDGMENT, None, True, "tax", Severity.SERIOUS, frozenset({"b", "a"})
+    ) == (
         "kind:judgment",
         "dishonest",
         "domain:tax",
+        "severity:serious",
+        "tag:a",
+        "tag:b",
         "kind:judgment/domain:tax",
-        "dishonest/domain:tax",
         "kind:judgment/severity:serious",
+        "kind:judgment/tag:a",
+        "kind:judgment/tag:b",
+        "dishonest/domain:tax",
+        "dishonest/severity:serious",
+        "dishonest/tag:a",
+        "dishonest/tag:b",
     )
     assert keys_of_record(RecordKind.LIST_ENTRY, "red_list", False, None, None) == (
         "kind:list_entry",
@@ -108,12 +138,15 @@ _TESTS = st.one_of(
         ]
     ),
     st.sampled_from([f'list == "{name}"' for name in LISTS]),
+    st.sampled_from([*(f'"{tag}" in tags' for tag in TAGS), f'"{TAGS[0]}" not in tags']),
     # the pairs the index keys on, often enough to be exercised
     st.sampled_from(
         [
             *(f'dishonest and domain == "{d}"' for d in DOMAINS),
             *(f'kind == {k.value} and domain in {{"tax", "finance"}}' for k in RecordKind),
             *(f"kind == {k.value} and severity >= serious" for k in RecordKind),
+            *(f'dishonest and "{tag}" in tags' for tag in TAGS),
+            "dishonest and severity >= serious",
         ]
     ),
 )
@@ -153,7 +186,12 @@ def _keys(records: tuple[Record, ...]) -> set[str]:
         assert record.dishonest is not None  # counted and pending records are normalised
         found.update(
             keys_of_record(
-                record.kind, record.list_name, record.dishonest, record.domain, record.severity
+                record.kind,
+                record.list_name,
+                record.dishonest,
+                record.domain,
+                record.severity,
+                record.tags,
             )
         )
     return found

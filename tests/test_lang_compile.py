@@ -377,7 +377,7 @@ def _agree(conditions: list[ast.Expr], subject_facts: Facts) -> None:
 def _record_keys_of(record: Record) -> tuple[str, ...]:
     assert record.dishonest is not None  # counted and pending records are normalised
     return keys_of_record(
-        record.kind, record.list_name, record.dishonest, record.domain, record.severity
+        record.kind, record.list_name, record.dishonest, record.domain, record.severity, record.tags
     )
 
 

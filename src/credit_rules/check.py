@@ -358,11 +358,12 @@ def _filter_keys(node: Condition) -> frozenset[str] | None:
 def index_keys(checked: Checked | Condition) -> frozenset[str] | None:
     """Like :func:`triggers`, with finer keys for the matcher's index (None: always evaluate).
 
-    Besides ``kind:K``, ``list:N`` and ``related``, a key may be ``dishonest``, ``domain:D``,
-    or a pair ``kind:K/domain:D``, ``dishonest/domain:D``, ``kind:K/severity:S``; a record
-    matches every key :func:`keys_of_record` gives it. Where a filter allows a choice, the most
-    specific keys are taken, so a measure is only evaluated for subjects with records it can
-    use — the matcher's cost follows the records, not the size of the catalog.
+    Besides ``kind:K``, ``list:N`` and ``related``, a key may name a *base* (``kind:K`` or
+    ``dishonest``), a *facet* (``domain:D``, ``severity:S``, ``tag:T``), or a pair of them
+    (``kind:K/domain:D``, ``dishonest/severity:S`` …); a record matches every key
+    :func:`keys_of_record` gives it. Where a filter allows a choice, the most specific keys are
+    taken, so a measure is only evaluated for subjects with records it can use: the
+    matcher's cost follows the records, not the size of the catalog.
     """
     condition = checked.condition if isinstance(checked, Checked) else checked
     return _index_keys(condition)
@@ -374,19 +375,19 @@ def keys_of_record(
     dishonest: bool,
     domain: str | None,
     severity: Severity | None,
+    tags: frozenset[str] = frozenset(),
 ) -> tuple[str, ...]:
     """Every :func:`index_keys` / :func:`record_keys` key a (normalised) record matches."""
-    keys = [f"kind:{kind.value}"]
+    bases = [f"kind:{kind.value}"]
+    if dishonest:
+        bases.append("dishonest")
+    facets = [] if domain is None else [f"domain:{domain}"]
+    if severity is not None:
+        facets.append(f"severity:{severity.value}")
+    facets += [f"tag:{tag}" for tag in sorted(tags)]
+    keys = [*bases, *facets, *(f"{base}/{facet}" for base in bases for facet in facets)]
     if list_name is not None:
         keys.append(f"list:{list_name}")
-    if dishonest:
-        keys.append("dishonest")
-    if domain is not None:
-        keys += [f"domain:{domain}", f"kind:{kind.value}/domain:{domain}"]
-        if dishonest:
-            keys.append(f"dishonest/domain:{domain}")
-    if severity is not None:
-        keys.append(f"kind:{kind.value}/severity:{severity.value}")
     return tuple(keys)
 
 
@@ -413,10 +414,6 @@ def _index_keys(node: Condition) -> frozenset[str] | None:
 
 def _fine_filter_keys(node: Condition) -> frozenset[str] | None:
     """Keys one of which every record passing the filter matches, as specific as possible."""
-    if isinstance(node, DishonestTest):
-        return frozenset({"dishonest"}) if node.value else None
-    if isinstance(node, TextTest) and node.field == "domain" and not node.negated:
-        return frozenset(f"domain:{value}" for value in node.values)
     if isinstance(node, AnyOf):
         union: set[str] = set()
         for item in node.items:
@@ -426,48 +423,57 @@ def _fine_filter_keys(node: Condition) -> frozenset[str] | None:
             union |= keys
         return frozenset(union)
     if not isinstance(node, AllOf):
-        return _filter_keys(node)
+        return _leaf_keys(node)
     known = [keys for keys in map(_fine_filter_keys, node.items) if keys is not None]
-    kinds = [item.kinds for item in node.items if isinstance(item, KindTest) and not item.negated]
-    domains = [
-        item.values
-        for item in node.items
-        if isinstance(item, TextTest) and item.field == "domain" and not item.negated
-    ]
-    severities = [
-        item.severities
-        for item in node.items
-        if isinstance(item, SeverityTest) and not item.negated
-    ]
-    honest = any(isinstance(item, DishonestTest) and item.value for item in node.items)
-    if kinds:
-        kind_set = frozenset.intersection(*kinds)
-        if len(kinds) > 1:
-            known.append(frozenset(f"kind:{k.value}" for k in kind_set))
-        if domains:
-            domain_set = frozenset.intersection(*domains)
-            known.append(
-                frozenset(f"kind:{k.value}/domain:{d}" for k in kind_set for d in domain_set)
-            )
-        if severities:
-            severity_set = frozenset.intersection(*severities)
-            known.append(
-                frozenset(
-                    f"kind:{k.value}/severity:{s.value}" for k in kind_set for s in severity_set
-                )
-            )
-    if honest and domains:
-        known.append(frozenset(f"dishonest/domain:{d}" for d in frozenset.intersection(*domains)))
+    bases: list[frozenset[str]] = []
+    facets: list[frozenset[str]] = []
+    for item in node.items:
+        keys = _leaf_keys(item)
+        if keys is None:
+            continue
+        family = {key.partition(":")[0] for key in keys}
+        if family <= {"kind", "dishonest"}:
+            bases.append(keys)
+        elif family <= {"domain", "severity", "tag"}:
+            facets.append(keys)
+    kinds = [keys for keys in bases if keys and next(iter(keys)).startswith("kind:")]
+    if len(kinds) > 1:
+        known.append(frozenset.intersection(*kinds))
+    for base in bases:
+        for facet in facets:
+            known.append(frozenset(f"{b}/{f}" for b in base for f in facet))
     return _most_specific(known)
 
 
-#: how much a key narrows the records that match it (higher: fewer records)
+def _leaf_keys(node: Condition) -> frozenset[str] | None:
+    """The keys of one record test (None: records without a key may pass it)."""
+    if isinstance(node, DishonestTest):
+        return frozenset({"dishonest"}) if node.value else None
+    if isinstance(node, TextTest) and node.field == "domain" and not node.negated:
+        return frozenset(f"domain:{value}" for value in node.values)
+    if isinstance(node, SeverityTest) and not node.negated:
+        return frozenset(f"severity:{severity.value}" for severity in node.severities)
+    if isinstance(node, TagTest) and not node.negated:
+        return frozenset({f"tag:{node.tag}"})
+    if isinstance(node, AllOf | AnyOf):
+        return _fine_filter_keys(node)
+    return _filter_keys(node)
+
+
+#: how much each part of a key narrows the records that match it
+_WEIGHTS = {
+    "kind": 1,
+    "dishonest": 1,
+    "severity": 1,
+    "related": 1,
+    "domain": 3,
+    "tag": 3,
+    "list": 4,
+}
+
+
 def _specificity(key: str) -> int:
-    if "/" in key or key.startswith("list:"):
-        return 3
-    if key.startswith("domain:"):
-        return 2
-    return 1
+    return sum(_WEIGHTS[part.partition(":")[0]] for part in key.split("/"))
 
 
 def _most_specific(candidates: list[frozenset[str]]) -> frozenset[str] | None:
@@ -476,7 +482,7 @@ def _most_specific(candidates: list[frozenset[str]]) -> frozenset[str] | None:
         return None
     return min(
         candidates,
-        key=lambda keys: (-min(map(_specificity, keys), default=4), len(keys), sorted(keys)),
+        key=lambda keys: (-min(map(_specificity, keys), default=99), len(keys), sorted(keys)),
     )
 
 

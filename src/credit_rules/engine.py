@@ -212,12 +212,7 @@ class Engine:
         in ``matter`` are never evaluated. Hits come in catalog order.
         """
         plan = self._plan(as_of, matter)
-        candidates = set(plan.always)
-        index = plan.index
-        for key in _trigger_keys(facts):
-            found_here = index.get(key)
-            if found_here is not None:
-                candidates.update(found_here)
+        candidates = plan.candidates(facts)
         if not candidates:
             return []
         functions = self._functions
@@ -427,6 +422,37 @@ class _Plan:
     index: Mapping[str, tuple[int, ...]]
     #: condition -> positions of the measures in force that share it
     members: tuple[tuple[int, ...], ...]
+    #: record shape -> the conditions a record of that shape can make true (filled as met)
+    by_shape: dict[tuple[object, ...], tuple[int, ...]] = attrs.field(factory=dict, eq=False)
+
+    def candidates(self, facts: Facts) -> set[int]:
+        """The conditions an entity's counted and pending records (or relations) can make
+        true: the union of what each record's keys index, looked up once per record shape."""
+        found = set(self.always)
+        known = self.by_shape
+        index = self.index
+        for records in (facts.counted, facts.pending):
+            for record in records:
+                shape = (
+                    record.kind,
+                    record.list_name,
+                    record.dishonest,
+                    record.domain,
+                    record.severity,
+                    record.tags,
+                )
+                conditions = known.get(shape)
+                if conditions is None:
+                    if len(known) >= 65536:
+                        known.clear()
+                    keys = _keys_of(record)
+                    conditions = known[shape] = tuple(
+                        sorted({c for key in keys for c in index.get(key, ())})
+                    )
+                found.update(conditions)
+        if facts.related:
+            found.update(index.get("related", ()))
+        return found
 
 
 class _Worked(NamedTuple):
@@ -453,45 +479,24 @@ def _never(env: Env) -> Witnesses | None:
     return None
 
 
-def _trigger_keys(facts: Facts) -> set[str]:
-    """The index keys (``check.index_keys``) an entity's counted and pending records match."""
-    keys = _record_key_set(facts.counted, facts.pending)
-    if facts.related:
-        keys.add("related")
-    return keys
-
-
 def _pending_keys(facts: Facts) -> set[str]:
     """The keys of the records under objection; ``related`` if a related subject has one."""
-    keys = _record_key_set(facts.pending)
+    keys = {key for record in facts.pending for key in _keys_of(record)}
     if any(related.pending for _, related in facts.related):
         keys.add("related")
     return keys
 
 
-_KEYS: dict[tuple[object, ...], tuple[str, ...]] = {}
-
-
-def _record_key_set(*groups: Sequence[Record]) -> set[str]:
-    keys: set[str] = set()
-    known = _KEYS
-    for records in groups:
-        for record in records:
-            kind, domain = record.kind, record.domain
-            shape = (kind, record.list_name, record.dishonest, domain, record.severity)
-            found = known.get(shape)
-            if found is None:
-                if len(known) >= 65536:
-                    known.clear()
-                found = known[shape] = keys_of_record(
-                    record.kind,
-                    record.list_name,
-                    record.dishonest is True,
-                    record.domain,
-                    record.severity,
-                )
-            keys.update(found)
-    return keys
+def _keys_of(record: Record) -> tuple[str, ...]:
+    """The index keys (``check.index_keys``) a normalised record matches."""
+    return keys_of_record(
+        record.kind,
+        record.list_name,
+        record.dishonest is True,
+        record.domain,
+        record.severity,
+        record.tags,
+    )
 
 
 def _layer_in_force(info: CatalogInfo, as_of: datetime.date) -> bool:

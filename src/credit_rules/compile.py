@@ -70,6 +70,7 @@ class Env:
         "_windows",
         "as_of",
         "by_kind",
+        "dishonest",
         "lists",
         "minor",
         "ratings",
@@ -93,6 +94,7 @@ class Env:
         self.records = records
         self.related = related
         groups: dict[str, list[Record]] = {}
+        dishonest: list[Record] = []
         for record in records:
             key: str = record.kind._value_  # the enum's value without the property call
             group = groups.get(key)
@@ -100,6 +102,10 @@ class Env:
                 groups[key] = [record]
             else:
                 group.append(record)
+            if record.dishonest is True:
+                dishonest.append(record)
+        #: the records of dishonest conduct, in ``records`` order
+        self.dishonest: tuple[Record, ...] = tuple(dishonest)
         #: records by kind value (``"judgment"``), in ``records`` order
         self.by_kind: dict[str, tuple[Record, ...]] = {k: tuple(v) for k, v in groups.items()}
         lists: dict[str, list[Record]] = {}
@@ -148,6 +154,17 @@ def make_env(facts: Facts, *, include_pending: bool) -> Env:
         records=records,
         related=related,
     )
+
+
+def _requires_dishonest(node: Condition) -> bool:
+    """Whether only records of dishonest conduct can pass the filter."""
+    if isinstance(node, DishonestTest):
+        return node.value
+    if isinstance(node, AllOf):
+        return any(_requires_dishonest(item) for item in node.items)
+    if isinstance(node, AnyOf):
+        return all(_requires_dishonest(item) for item in node.items)
+    return False
 
 
 def union(*parts: Witnesses) -> Witnesses:
@@ -415,6 +432,8 @@ class _Generator:
             records = f"env.by_kind.get({kind.value!r}, ())"
         elif kinds is not None and not kinds:
             records = "()"
+        elif query.filter is not None and _requires_dishonest(query.filter):
+            records = "env.dishonest"
         else:
             records = "env.records"
         tests: list[str] = []

@@ -18,6 +18,7 @@ each part's position, so tracebacks and profilers show readable code.
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 import linecache
 import re
@@ -253,9 +254,16 @@ def compile_conditions(items: Iterable[tuple[str, Checked]]) -> tuple[CompiledCo
     return tuple(compiled)
 
 
+@functools.lru_cache(maxsize=4096)
+def _window(as_of: datetime.date, years: int, months: int, days: int) -> datetime.date:
+    """Env.window_start for generated code: keyed by plain values, hashed in C."""
+    return window_start(as_of, Period(years, months, days))
+
+
 _GLOBALS: dict[str, object] = {
     "__builtins__": {"tuple": tuple, "len": len, "frozenset": frozenset},
     "_union": union,
+    "_window": _window,
     "datetime": datetime,
     "Period": Period,
     "RecordKind": RecordKind,
@@ -440,8 +448,9 @@ class _Generator:
         if isinstance(query.window, Within):
             start = self.variable()
             period = query.window.period
-            constant = self.constant(f"Period({period.years}, {period.months}, {period.days})", "P")
-            out.append(f"{ind}{start} = env.window_start({constant})")
+            out.append(
+                f"{ind}{start} = _window(env.as_of, {period.years}, {period.months}, {period.days})"
+            )
             tests.append(f"r.decided_on > {start}")
         elif isinstance(query.window, Since):
             tests.append(f"r.decided_on >= {self.date(query.window.date)}")

@@ -20,7 +20,6 @@ from credit_rules.model import (
     DISHONEST_KINDS,
     Dossier,
     LenienceAction,
-    LenienceFacts,
     ListKind,
     Period,
     Policy,
@@ -235,7 +234,6 @@ _GONE = {
 }
 _LIST_ENTRY = RecordKind.LIST_ENTRY
 _RATING = RecordKind.RATING
-_NO_LENIENCE = LenienceFacts()
 _ORDER = operator.attrgetter("decided_on", "id")
 
 
@@ -320,7 +318,10 @@ class _Classifier:
                 aside.append(SetAside(record, SetAsideReason.NO_EFFECTIVE_DOCUMENT, _NO_DOCUMENT))
                 continue
             normal: Record | None = record
-            if dishonest and (minor or record.lenience != _NO_LENIENCE):
+            lenience = record.lenience
+            if dishonest and (
+                minor or lenience.minor or lenience.force_majeure or lenience.unintentional
+            ):
                 normal, set_aside, reduction = classify(
                     record,
                     as_of=as_of,

@@ -279,7 +279,10 @@ def test_generated_source_is_readable_and_registered() -> None:
     assert "    # written at c.yaml:1:1\n" in lines
     assert "def when_restrict_flight(env):\n" in lines
     assert "    # AllOf at c.yaml:1:1\n" in lines
-    assert "P0 = Period(3, 0, 0)\n" in lines
+    assert "    v3 = _window(env.as_of, 3, 0, 0)\n" in lines
+    assert (
+        "    v2 = [r for r in env.dishonest if r.decided_on > v3 and r.dishonest is True]\n"
+    ) in lines
     assert compiled.function(make_env(FACTS, include_pending=False)) is not None
 
 

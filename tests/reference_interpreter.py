@@ -244,7 +244,7 @@ _FIELDS: dict[str, Callable[[Record], object]] = {
     "grade": lambda r: r.grade,
     "category": lambda r: r.category,
     "tags": lambda r: r.tags,
-    "dishonest": lambda r: r.dishonest,
+    "dishonest": lambda r: r.dishonest is True,  # facts.Facts: True exactly when dishonest
     "decided_on": lambda r: r.decided_on,
 }
 

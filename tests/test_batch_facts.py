@@ -45,7 +45,8 @@ def expected(
         for pending, records in ((False, facts.counted), (True, facts.pending)):
             for record in records:
                 severity = record.severity.value if record.severity else None
-                by_record[record.id] = ("counts", pending, record.dishonest, severity)
+                dishonest = record.dishonest is True  # None: not dishonest (facts.Facts)
+                by_record[record.id] = ("counts", pending, dishonest, severity)
         for related, _ in facts.related:
             links.add((dossier.subject.id, related.subject.id, related.role.value))
     return by_record, links

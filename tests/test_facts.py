@@ -15,6 +15,7 @@ from credit_rules.facts import (
     _with_dishonest,
     build_facts,
     classify,
+    is_dishonest,
 )
 from credit_rules.model import Dossier, Record, RecordKind, Subject, SubjectKind
 from strategies import POLICY, VOCABULARY, as_of_dates, dossiers, records
@@ -72,9 +73,15 @@ def test_build_facts_is_classify_record_by_record(dossier: Dossier, as_of: datet
     )
     expected = reference_facts(dossier.subject, dossier.records, as_of, related)
     assert facts == expected
-    # the normalised copies carry the resolved flag (never None) and keep the span
+    # dishonest is True exactly for dishonest conduct; other records are not copied
     for record in (*facts.counted, *facts.pending):
-        assert record.dishonest in (True, False)
+        assert (record.dishonest is True) == is_dishonest(record, VOCABULARY)
+        if record.dishonest is not True and not facts.reductions:
+            assert any(record is given for given in _all_records(dossier))
+
+
+def _all_records(dossier: Dossier) -> list[Record]:
+    return [*dossier.records, *(r for rel in dossier.related for r in rel.records)]
 
 
 @given(record=records(), dishonest=st.booleans())

@@ -378,9 +378,14 @@ def _agree(conditions: list[ast.Expr], subject_facts: Facts) -> None:
 
 
 def _record_keys_of(record: Record) -> tuple[str, ...]:
-    assert record.dishonest is not None  # counted and pending records are normalised
+    # counted and pending records: dishonest is True exactly for dishonest conduct
     return keys_of_record(
-        record.kind, record.list_name, record.dishonest, record.domain, record.severity, record.tags
+        record.kind,
+        record.list_name,
+        record.dishonest is True,
+        record.domain,
+        record.severity,
+        record.tags,
     )
 
 

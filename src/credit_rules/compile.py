@@ -514,7 +514,8 @@ class _Generator:
         if isinstance(node, TagTest):
             return f"{node.tag!r} {'not in' if node.negated else 'in'} r.tags"
         if isinstance(node, DishonestTest):
-            return f"r.dishonest is {node.value}"
+            # ``dishonest`` is True exactly for dishonest conduct (facts.Facts); else False or None
+            return "r.dishonest is True" if node.value else "r.dishonest is not True"
         if isinstance(node, DateTest):
             return f"r.decided_on {_PY_OPS[node.op]} {self.date(node.date)}"
         if isinstance(node, SubjectKindTest):

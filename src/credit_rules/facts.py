@@ -73,7 +73,9 @@ class Reduction:
 class Facts:
     """One subject's records as of a date, split into counted, pending and set aside.
 
-    ``counted`` and ``pending`` hold normalised copies: ``dishonest`` is a bool and lenience
+    ``counted`` and ``pending`` hold normalised records: ``dishonest is True`` exactly when the
+    record records dishonest conduct (a record that does not may keep ``None``: copying it
+    would cost every evaluation and change nothing a condition can see) and lenience
     reductions are applied to ``severity``. ``original`` maps a record id back to the record as
     given, for explanations.
     """
@@ -166,7 +168,7 @@ def classify(
             reduction = Reduction(record, fact, severity, reduced)
             severity = reduced
     normal = record
-    if record.dishonest is not dishonest or severity is not record.severity:
+    if (dishonest and record.dishonest is not True) or severity is not record.severity:
         normal = attrs.evolve(record, dishonest=dishonest, severity=severity)
     return normal, None, reduction
 
@@ -334,8 +336,8 @@ class _Classifier:
                     continue
                 if reduction is not None:
                     reductions.append(reduction)
-            elif record.dishonest is not dishonest:
-                normal = _with_dishonest(record, dishonest)
+            elif dishonest and record.dishonest is not True:
+                normal = _with_dishonest(record, True)
             assert normal is not None
             if status is _PENDING:
                 pending.append(normal)

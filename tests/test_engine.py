@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 
 from credit_rules import compile as compile_catalog
 from credit_rules import load_catalog
+from credit_rules.compile import make_env
 from credit_rules.decision import IN_FORCE, Decision, OutcomeStatus
 from credit_rules.engine import _period
 from credit_rules.errors import UsageError
+from credit_rules.facts import build_facts
 from credit_rules.model import (
     DurationKind,
     Impact,
@@ -268,6 +270,30 @@ def test_evaluation_is_deterministic_and_ignores_record_order(catalog, dossier, 
     shuffled = attrs.evolve(dossier, records=tuple(records))
     assert decision_data(engine.evaluate(shuffled, as_of=as_of)) == first
     assert decision_data(engine.evaluate(dossier, as_of=as_of)) == first
+
+
+@PROPERTY
+@given(catalogs(), dossiers(max_related=3), as_of_dates)
+def test_the_index_never_misses_a_measure(catalog, dossier, as_of) -> None:  # type: ignore[no-untyped-def]
+    """What the indexed matcher finds is what evaluating every measure in force finds."""
+    engine = compile_catalog(catalog, strict=False)
+    facts = build_facts(dossier, as_of=as_of, vocabulary=catalog.vocabulary, policy=catalog.policy)
+    for entity in (facts, *(f for _, f in facts.related)):
+        confirmed = make_env(entity, include_pending=False)
+        with_pending = make_env(entity, include_pending=True)
+        expected = set()
+        for item in engine.measures:
+            if not engine.measure_in_force(item.measure, as_of):
+                continue
+            if item.condition(confirmed) is not None:
+                expected.add((item.measure.id, False))
+            elif item.condition(with_pending) is not None:
+                expected.add((item.measure.id, True))
+        found = engine.triggered(entity, as_of=as_of, matter=None)
+        assert {(hit.compiled.measure.id, hit.suspended) for hit in found} == expected
+        assert [hit.compiled.position for hit in found] == sorted(
+            hit.compiled.position for hit in found
+        )
 
 
 @PROPERTY

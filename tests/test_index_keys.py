@@ -60,7 +60,22 @@ INDEX: list[tuple[str, frozenset[str] | None, frozenset[str] | None]] = [
     ("no record where not dishonest", None, None),
     ("any record within 1y", frozenset(f"kind:{k.value}" for k in RecordKind), None),
     ('rating("tax") in {"A", "B"}', frozenset({"kind:rating"}), frozenset({"kind:rating"})),
-    ("any related(principal): any record where dishonest", frozenset({"related"}), {"related"}),
+    (
+        "any related(principal): any record where dishonest",
+        frozenset({"related:dishonest"}),
+        frozenset({"related"}),
+    ),
+    (
+        'any related(principal, legal_representative): listed("judgment_defaulter")',
+        frozenset({"related:list:judgment_defaulter"}),
+        frozenset({"related"}),
+    ),
+    (
+        'listed("red_list") and any related(principal): listed("judgment_defaulter")',
+        frozenset({"list:red_list"}),
+        frozenset({"list:red_list", "related"}),
+    ),
+    ("any related(principal): subject.minor", frozenset({"related"}), frozenset({"related"})),
     ("subject.minor", None, frozenset()),
     (
         'any record where kind == administrative_penalty and "false_litigation" in tags',

@@ -365,9 +365,13 @@ def _agree(conditions: list[ast.Expr], subject_facts: Facts) -> None:
         # the matcher's finer index keys never miss a true condition either
         fine = index_keys(checked)
         if fine is not None and compiled(envs[True]) is not None:
-            assert not fine.isdisjoint(k for r in pool for k in _record_keys_of(r)) or (
-                "related" in fine and subject_facts.related
-            ), to_text(expr)
+            matched = {k for r in pool for k in _record_keys_of(r)}
+            if subject_facts.related:
+                matched.add("related")
+            for _, related in subject_facts.related:
+                for record in (*related.counted, *related.pending):
+                    matched.update(f"related:{k}" for k in _record_keys_of(record))
+            assert not fine.isdisjoint(matched), to_text(expr)
         # records under objection that match none of record_keys cannot change the value
         relevant = record_keys(checked)
         pending_keys = {k for r in subject_facts.pending for k in _record_keys_of(r)}

@@ -361,9 +361,11 @@ def index_keys(checked: Checked | Condition) -> frozenset[str] | None:
     Besides ``kind:K``, ``list:N`` and ``related``, a key may name a *base* (``kind:K`` or
     ``dishonest``), a *facet* (``domain:D``, ``severity:S``, ``tag:T``), or a pair of them
     (``kind:K/domain:D``, ``dishonest/severity:S`` …); a record matches every key
-    :func:`keys_of_record` gives it. Where a filter allows a choice, the most specific keys are
-    taken, so a measure is only evaluated for subjects with records it can use: the
-    matcher's cost follows the records, not the size of the catalog.
+    :func:`keys_of_record` gives it. ``related:K`` is matched by a subject with a current
+    related subject that has a record matching ``K`` (``any related(…)`` whose body needs
+    one). Where a filter allows a choice, the most specific keys are taken, so a measure is
+    only evaluated for subjects with records it can use: the matcher's cost follows the
+    records, not the size of the catalog.
     """
     condition = checked.condition if isinstance(checked, Checked) else checked
     return _index_keys(condition)
@@ -392,6 +394,12 @@ def keys_of_record(
 
 
 def _index_keys(node: Condition) -> frozenset[str] | None:
+    if isinstance(node, RelatedTest) and node.quantifier is Quantifier.ANY:
+        # a related subject must have a record the body needs: ``related:`` and its key
+        inner = _index_keys(node.body)
+        if inner is None:
+            return frozenset({"related"})
+        return frozenset(f"related:{key}" for key in inner)
     if isinstance(node, Exists | CountTest):
         if (isinstance(node, Exists) and node.quantifier is Quantifier.NO) or (
             isinstance(node, CountTest) and _compare(0, node.op, node.value)
@@ -473,6 +481,8 @@ _WEIGHTS = {
 
 
 def _specificity(key: str) -> int:
+    if key.startswith("related:"):
+        return _specificity(key.removeprefix("related:"))
     return sum(_WEIGHTS[part.partition(":")[0]] for part in key.split("/"))
 
 

@@ -424,35 +424,47 @@ class _Plan:
     members: tuple[tuple[int, ...], ...]
     #: record shape -> the conditions a record of that shape can make true (filled as met)
     by_shape: dict[tuple[object, ...], tuple[int, ...]] = attrs.field(factory=dict, eq=False)
+    #: the same for a record of a related subject (``related:`` keys)
+    by_related_shape: dict[tuple[object, ...], tuple[int, ...]] = attrs.field(
+        factory=dict, eq=False
+    )
 
     def candidates(self, facts: Facts) -> set[int]:
-        """The conditions an entity's counted and pending records (or relations) can make
-        true: the union of what each record's keys index, looked up once per record shape."""
+        """The conditions an entity's counted and pending records (or its related subjects'
+        records) can make true: the union of what each record's keys index, looked up once
+        per record shape."""
         found = set(self.always)
-        known = self.by_shape
-        index = self.index
         for records in (facts.counted, facts.pending):
             for record in records:
-                shape = (
-                    record.kind,
-                    record.list_name,
-                    record.dishonest,
-                    record.domain,
-                    record.severity,
-                    record.tags,
-                )
-                conditions = known.get(shape)
-                if conditions is None:
-                    if len(known) >= 65536:
-                        known.clear()
-                    keys = _keys_of(record)
-                    conditions = known[shape] = tuple(
-                        sorted({c for key in keys for c in index.get(key, ())})
-                    )
-                found.update(conditions)
+                found.update(self._of_shape(record, self.by_shape, ""))
         if facts.related:
-            found.update(index.get("related", ()))
+            found.update(self.index.get("related", ()))
+            for _, related in facts.related:
+                for records in (related.counted, related.pending):
+                    for record in records:
+                        found.update(self._of_shape(record, self.by_related_shape, "related:"))
         return found
+
+    def _of_shape(
+        self, record: Record, known: dict[tuple[object, ...], tuple[int, ...]], prefix: str
+    ) -> tuple[int, ...]:
+        shape = (
+            record.kind,
+            record.list_name,
+            record.dishonest,
+            record.domain,
+            record.severity,
+            record.tags,
+        )
+        conditions = known.get(shape)
+        if conditions is None:
+            if len(known) >= 65536:
+                known.clear()
+            index = self.index
+            conditions = known[shape] = tuple(
+                sorted({c for key in _keys_of(record) for c in index.get(prefix + key, ())})
+            )
+        return conditions
 
 
 class _Worked(NamedTuple):

@@ -64,10 +64,13 @@ class Env:
 
     ``records`` are the counted records (plus the pending ones when evaluating with them),
     ordered by (decided_on, id). ``related`` pairs each current relation's role with the
-    related subject's own Env.
+    related subject's own Env; :func:`make_env` builds those only when a condition first
+    asks for them (most subjects' evaluations never do).
     """
 
     __slots__ = (
+        "_related",
+        "_related_facts",
         "_windows",
         "as_of",
         "by_kind",
@@ -76,7 +79,6 @@ class Env:
         "minor",
         "ratings",
         "records",
-        "related",
         "subject",
     )
 
@@ -88,12 +90,17 @@ class Env:
         minor: bool,
         records: tuple[Record, ...],
         related: tuple[tuple[Role, Env], ...] = (),
+        related_facts: tuple[Facts, bool] | None = None,
     ) -> None:
         self.as_of = as_of
         self.subject = subject
         self.minor = minor
         self.records = records
-        self.related = related
+        self._related: tuple[tuple[Role, Env], ...] | None = (
+            related if related_facts is None else None
+        )
+        #: (facts whose related subjects these are, include_pending), until first asked
+        self._related_facts = related_facts
         groups: dict[str, list[Record]] = {}
         dishonest: list[Record] = []
         for record in records:
@@ -121,6 +128,19 @@ class Env:
         )
         self._windows: dict[Period, datetime.date] = {}
 
+    @property
+    def related(self) -> tuple[tuple[Role, Env], ...]:
+        """(role, Env) of each current related subject."""
+        related = self._related
+        if related is None:
+            assert self._related_facts is not None
+            facts, include_pending = self._related_facts
+            related = self._related = tuple(
+                (relation.role, make_env(related_facts, include_pending=include_pending))
+                for relation, related_facts in facts.related
+            )
+        return related
+
     def window_start(self, period: Period) -> datetime.date:
         """The last day outside ``within period`` (cached): records decided after it count."""
         start = self._windows.get(period)
@@ -144,16 +164,12 @@ def make_env(facts: Facts, *, include_pending: bool) -> Env:
     records = facts.counted
     if include_pending and facts.pending:
         records = tuple(sorted((*facts.counted, *facts.pending), key=_order))
-    related = tuple(
-        (relation.role, make_env(related_facts, include_pending=include_pending))
-        for relation, related_facts in facts.related
-    )
     return Env(
         as_of=facts.as_of,
         subject=facts.subject,
         minor=facts.minor,
         records=records,
-        related=related,
+        related_facts=(facts, include_pending) if facts.related else None,
     )
 
 

@@ -163,6 +163,8 @@ class Dialect:
     compact: Callable[[str], str]
     #: one row per item of a list (in a select list)
     explode: Callable[[str], str]
+    #: a number distinct for each row of a query (in a select list)
+    row_id: str
 
     def text_type(self) -> str:
         """The SQL type of text."""
@@ -213,6 +215,7 @@ DUCKDB = Dialect(
     plus_days=lambda date, days: f"CAST({date} + CAST({days} AS INTEGER) AS DATE)",
     compact=lambda value: f"list_distinct({value})",
     explode=lambda value: f"unnest({value})",
+    row_id="row_number() OVER ()",
 )
 
 SPARK = Dialect(
@@ -238,6 +241,7 @@ SPARK = Dialect(
     plus_days=lambda date, days: f"date_add({date}, {days})",
     compact=lambda value: f"array_compact({value})",
     explode=lambda value: f"explode({value})",
+    row_id="monotonically_increasing_id()",
 )
 
 DIALECTS = {d.name: d for d in (DUCKDB, SPARK)}
@@ -967,12 +971,12 @@ def compile_plan(
         tested = d.array([f"CASE WHEN {test} THEN {j} END" for test, j in emitter.scans.items()])
         scans = f"SELECT f.*, {d.explode(d.compact(tested))} AS scan FROM {COUNTED_VIEW} f"
         witnesses.append(
-            f"SELECT h.entity, h.measure_id, h.relmode, {witness_columns} "
+            f"SELECT h.hit, h.measure_id, {witness_columns} "
             f"FROM {HITS_VIEW} h JOIN ({scans}) f ON f.subject_id = h.entity AND f.scan = h.scan "
             "WHERE h.mode = 'p' OR NOT f.pending"
         )
     no_witnesses = (
-        f"SELECT h.entity, h.measure_id, h.relmode, {witness_columns} "
+        f"SELECT h.hit, h.measure_id, {witness_columns} "
         f"FROM {HITS_VIEW} h JOIN {COUNTED_VIEW} f ON f.subject_id = h.entity WHERE FALSE"
     )
     facts = facts_view(vocabulary=vocabulary, policy=policy, as_of=as_of, dialect=d)
@@ -982,7 +986,12 @@ def compile_plan(
         _entity_view(emitter, partitioned=partitioned),
         _related_view(emitter),
         attrs.evolve(_eval_view(emitter, partitioned=partitioned), materialise=True),
-        View(HITS_VIEW, " UNION ALL ".join(hits) if hits else no_hits, True),
+        # each hit numbered: its witnesses are grouped and joined back by that number
+        View(
+            HITS_VIEW,
+            f"SELECT *, {d.row_id} AS hit FROM ({' UNION ALL '.join(hits) if hits else no_hits}) u",
+            True,
+        ),
         _witness_view(witnesses, related, no_witnesses),
         _info_view(d, as_of, policy, vocabulary),
         _targets_view(d, partitioned=partitioned),
@@ -1312,7 +1321,7 @@ def _measure_sql(
                 # the same test on the record alone, which the engine can push into the scan
                 scan = " OR ".join(sorted({em.leaf_match(leaf, "f.") for _, leaf in leaves_here}))
                 witnesses.append(
-                    f"SELECT h.entity, h.measure_id, h.relmode, {columns} {hit}"
+                    f"SELECT h.hit, h.measure_id, {columns} {hit}"
                     f"JOIN {COUNTED_VIEW} f ON f.subject_id = h.entity "
                     f"WHERE TRUE{in_mode} AND ({scan}) AND ({' OR '.join(own)})"
                 )
@@ -1334,7 +1343,7 @@ def _measure_sql(
                 scan = " OR ".join(sorted({em.leaf_match(leaf, "f.") for _, leaf in body_leaves}))
                 if tests:
                     related.append(
-                        f"SELECT h.entity, h.measure_id, h.relmode, {columns} {hit}"
+                        f"SELECT h.hit, h.measure_id, {columns} {hit}"
                         f"JOIN {LINKS_VIEW} l ON l.subject_id = h.entity AND l.role IN {roles} "
                         f"JOIN {ENTITY_VIEW} o ON o.entity = l.other_id AND o.b{index}_{mode} "
                         f"JOIN {COUNTED_VIEW} f ON f.subject_id = l.other_id "
@@ -1435,7 +1444,7 @@ def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Voc
         f"JOIN {MEASURES_VIEW} m ON m.measure_id = w.measure_id"
     )
     agg = (
-        "SELECT entity, measure_id, relmode, count(*) AS n_w, count_if(dishonest_n) AS n_dis, "
+        "SELECT hit, count(*) AS n_w, count_if(dishonest_n) AS n_dis, "
         "max(decided_on) AS start_all, "
         "max(decided_on) FILTER (WHERE dishonest_n) AS start_dis, "
         "count_if(end_n IS NULL) AS open_all, max(end_n) AS end_all, "
@@ -1453,7 +1462,7 @@ def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Voc
         "max(gravity_rank) FILTER (WHERE relevant) AS grav_rel, "
         f"{d.sorted_list('id', 'TRUE')} AS records, "
         f"{d.sorted_list('id', 'pending')} AS pending_ids "
-        f"FROM ({rows}) w0 GROUP BY entity, measure_id, relmode"
+        f"FROM ({rows}) w0 GROUP BY hit"
     )
     counts = (
         "n_w",
@@ -1479,8 +1488,7 @@ def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Voc
         f"FROM {HITS_VIEW} h JOIN {MEASURES_VIEW} m ON m.measure_id = h.measure_id "
         f"LEFT JOIN (SELECT entity, own_pending, pending_full FROM {EVAL_VIEW} "
         "WHERE has_pending_full) e ON e.entity = h.entity "
-        f"LEFT JOIN ({agg}) w ON w.entity = h.entity AND w.measure_id = h.measure_id "
-        "AND w.relmode = h.relmode"
+        f"LEFT JOIN ({agg}) w ON w.hit = h.hit"
     )
     # engine._period
     null = "CAST(NULL AS DATE)"

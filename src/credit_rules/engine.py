@@ -49,6 +49,7 @@ from credit_rules.model import (
     RecordKind,
     RecordStatus,
     Related,
+    Role,
     Subject,
 )
 from credit_rules.parser import parse
@@ -564,11 +565,11 @@ _STATUS_RANK = {status: rank for rank, status in enumerate(OutcomeStatus)}
 
 def _dedupe(outcomes: Iterable[MeasureOutcome]) -> list[MeasureOutcome]:
     """One outcome per (measure, target, role): the strongest status wins."""
-    best: dict[tuple[str, str, str, str], MeasureOutcome] = {}
+    best: dict[tuple[str, str, str | None, Role | None], MeasureOutcome] = {}
     rank = _STATUS_RANK
     for outcome in outcomes:
         target = outcome.target
-        key = (outcome.measure.id, target.subject_id, target.via_id or "", str(target.role or ""))
+        key = (outcome.measure.id, target.subject_id, target.via_id, target.role)
         held = best.get(key)
         if held is None or rank[outcome.status] < rank[held.status]:
             best[key] = outcome
@@ -579,8 +580,10 @@ def _withhold(outcomes: list[MeasureOutcome]) -> tuple[MeasureOutcome, ...]:
     """Incentives are not given to a target under a restriction in force (unless overridden)."""
     blocking: dict[str, list[str]] = {}
     for outcome in outcomes:
-        if outcome.restriction and outcome.status in IN_FORCE:
+        if outcome.measure.kind is MeasureKind.RESTRICTION and outcome.status in IN_FORCE:
             blocking.setdefault(outcome.target.subject_id, []).append(outcome.measure.id)
+    if not blocking:
+        return tuple(outcomes)
     result: list[MeasureOutcome] = []
     for outcome in outcomes:
         blockers = blocking.get(outcome.target.subject_id)

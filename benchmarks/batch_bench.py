@@ -225,8 +225,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.backend == "duckdb":
             report["partitions"] = args.partitions or partitions_for(result.subjects)
-        # the peak resident memory of this process (DuckDB runs in it; Spark's JVM does not)
-        report["peak_rss_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 1)
+        # the peak resident memory and CPU time of this process (DuckDB runs in it; Spark's
+        # JVM does not): CPU seconds vary less than wall seconds with the machine's load
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        report["peak_rss_gb"] = round(usage.ru_maxrss / 2**20, 1)
+        report["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)
     if args.matcher_sample:
         rate = matcher_rate(catalog, directory, sample=args.matcher_sample, as_of=AS_OF)
         report["matcher_subjects_per_second"] = round(rate)

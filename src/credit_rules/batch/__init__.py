@@ -14,6 +14,10 @@ CompileError` (a construct the back end cannot express, ``CR-E322``),
 
 The command line (``credit-rules evaluate --batch``) calls :func:`run_batch`, which takes
 plain strings as argparse gives them; :func:`evaluate` is the library API.
+
+DuckDB evaluates large populations in partitions of subjects, one after the other (see
+:func:`credit_rules.sql.partition_views`), so memory is bounded by a partition; the rows are
+the same whatever the number of partitions.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ import attrs
 
 from credit_rules import ast
 from credit_rules.ast import CompareOp, Quantifier
-from credit_rules.facts import Facts
+from credit_rules.facts import Facts, counts_as_dishonest
 from credit_rules.model import (
     Record,
     RecordKind,
@@ -202,7 +202,7 @@ class _Interpreter:
         if isinstance(node, ast.BooleanLiteral):
             return node.value
         if isinstance(node, ast.Name):  # dishonest
-            return record.dishonest is True
+            return counts_as_dishonest(record)
         if isinstance(node, ast.SubjectAttribute):
             return self.subject_value(node, who) is True
         assert isinstance(node, ast.Compare)
@@ -244,7 +244,7 @@ _FIELDS: dict[str, Callable[[Record], object]] = {
     "grade": lambda r: r.grade,
     "category": lambda r: r.category,
     "tags": lambda r: r.tags,
-    "dishonest": lambda r: r.dishonest is True,  # facts.Facts: True exactly when dishonest
+    "dishonest": counts_as_dishonest,  # facts.Facts
     "decided_on": lambda r: r.decided_on,
 }
 

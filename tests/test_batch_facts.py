@@ -11,7 +11,7 @@ from batch_strategies import as_of_dates, policies, populations, spark, vocabula
 from credit_rules.batch.duck import DuckSession
 from credit_rules.batch.spark import SparkRun
 from credit_rules.batch.tables import Population, to_dossiers
-from credit_rules.facts import build_facts
+from credit_rules.facts import build_facts, counts_as_dishonest
 from credit_rules.model import (
     EffectiveDocument,
     LenienceAction,
@@ -45,7 +45,7 @@ def expected(
         for pending, records in ((False, facts.counted), (True, facts.pending)):
             for record in records:
                 severity = record.severity.value if record.severity else None
-                dishonest = record.dishonest is True  # None: not dishonest (facts.Facts)
+                dishonest = counts_as_dishonest(record)
                 by_record[record.id] = ("counts", pending, dishonest, severity)
         for related, _ in facts.related:
             links.add((dossier.subject.id, related.subject.id, related.role.value))

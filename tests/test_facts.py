@@ -15,6 +15,7 @@ from credit_rules.facts import (
     _with_dishonest,
     build_facts,
     classify,
+    counts_as_dishonest,
     is_dishonest,
 )
 from credit_rules.model import Dossier, Record, RecordKind, Subject, SubjectKind
@@ -73,10 +74,14 @@ def test_build_facts_is_classify_record_by_record(dossier: Dossier, as_of: datet
     )
     expected = reference_facts(dossier.subject, dossier.records, as_of, related)
     assert facts == expected
-    # dishonest is True exactly for dishonest conduct; other records are not copied
+    # counts_as_dishonest reads the normalised records right; only list entries whose list
+    # decides are copied (and records whose severity lenience reduced)
+    reduced = {r.record.id for r in facts.reductions}
     for record in (*facts.counted, *facts.pending):
-        assert (record.dishonest is True) == is_dishonest(record, VOCABULARY)
-        if record.dishonest is not True and not facts.reductions:
+        assert counts_as_dishonest(record) == is_dishonest(record, VOCABULARY)
+        if record.id not in reduced and not (
+            record.kind is RecordKind.LIST_ENTRY and counts_as_dishonest(record)
+        ):
             assert any(record is given for given in _all_records(dossier))
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from credit_rules.check import check, index_keys, keys_of_record, record_keys
 from credit_rules.compile import compile_condition, make_env
-from credit_rules.facts import Facts, is_dishonest
+from credit_rules.facts import Facts, counts_as_dishonest, is_dishonest
 from credit_rules.model import Record, RecordKind, RecordStatus, Severity
 from credit_rules.parser import parse
 from strategies import DOMAINS, LISTS, TAGS, VOCABULARY, facts, records
@@ -202,7 +202,7 @@ def _keys(records: tuple[Record, ...]) -> set[str]:
             keys_of_record(
                 record.kind,
                 record.list_name,
-                record.dishonest is True,
+                counts_as_dishonest(record),
                 record.domain,
                 record.severity,
                 record.tags,

@@ -53,7 +53,16 @@ from credit_rules.check import (
 )
 from credit_rules.errors import CompileError, error
 from credit_rules.facts import Facts, current_ratings, window_start
-from credit_rules.model import Period, Record, RecordKind, Role, Severity, Subject, SubjectKind
+from credit_rules.model import (
+    DISHONEST_KINDS,
+    Period,
+    Record,
+    RecordKind,
+    Role,
+    Severity,
+    Subject,
+    SubjectKind,
+)
 from credit_rules.printer import to_text
 
 Witnesses = tuple[Record, ...]
@@ -110,7 +119,8 @@ class Env:
                 groups[key] = [record]
             else:
                 group.append(record)
-            if record.dishonest is True:
+            flag = record.dishonest  # facts.counts_as_dishonest, inlined
+            if flag is True or (flag is None and record.kind in DISHONEST_KINDS):
                 dishonest.append(record)
         #: the records of dishonest conduct, in ``records`` order
         self.dishonest: tuple[Record, ...] = tuple(dishonest)
@@ -182,6 +192,18 @@ def _requires_dishonest(node: Condition) -> bool:
     if isinstance(node, AnyOf):
         return all(_requires_dishonest(item) for item in node.items)
     return False
+
+
+def _without_dishonest(node: Condition) -> Condition | None:
+    """A filter without its top-level ``dishonest`` parts (None: nothing else is left)."""
+    if isinstance(node, DishonestTest) and node.value:
+        return None
+    if isinstance(node, AllOf):
+        rest = [item for item in node.items if not (isinstance(item, DishonestTest) and item.value)]
+        if not rest:
+            return None
+        return rest[0] if len(rest) == 1 else AllOf(tuple(rest))
+    return node
 
 
 def union(*parts: Witnesses) -> Witnesses:
@@ -280,6 +302,7 @@ _GLOBALS: dict[str, object] = {
     "__builtins__": {"tuple": tuple, "len": len, "frozenset": frozenset},
     "_union": union,
     "_window": _window,
+    "_DISHONEST_KINDS": DISHONEST_KINDS,
     "datetime": datetime,
     "Period": Period,
     "RecordKind": RecordKind,
@@ -460,6 +483,9 @@ class _Generator:
             records = "env.dishonest"
         else:
             records = "env.records"
+        filter_ = query.filter
+        if records == "env.dishonest" and filter_ is not None:
+            filter_ = _without_dishonest(filter_)  # every record there passes that part
         tests: list[str] = []
         if isinstance(query.window, Within):
             start = self.variable()
@@ -470,8 +496,8 @@ class _Generator:
             tests.append(f"r.decided_on > {start}")
         elif isinstance(query.window, Since):
             tests.append(f"r.decided_on >= {self.date(query.window.date)}")
-        if query.filter is not None:
-            tests.append(self.test(query.filter))
+        if filter_ is not None:
+            tests.append(self.test(filter_))
         return records, " and ".join(tests) if tests else None
 
     def exists(self, node: Exists, var: str, out: list[str], ind: str) -> None:
@@ -530,8 +556,9 @@ class _Generator:
         if isinstance(node, TagTest):
             return f"{node.tag!r} {'not in' if node.negated else 'in'} r.tags"
         if isinstance(node, DishonestTest):
-            # ``dishonest`` is True exactly for dishonest conduct (facts.Facts); else False or None
-            return "r.dishonest is True" if node.value else "r.dishonest is not True"
+            # facts.counts_as_dishonest: the flag, or the kind when the flag is None
+            test = "(r.dishonest is True or (r.dishonest is None and r.kind in _DISHONEST_KINDS))"
+            return test if node.value else f"(not {test})"
         if isinstance(node, DateTest):
             return f"r.decided_on {_PY_OPS[node.op]} {self.date(node.date)}"
         if isinstance(node, SubjectKindTest):

@@ -36,7 +36,7 @@ from credit_rules.errors import (
     UsageError,
     error,
 )
-from credit_rules.facts import Facts, build_facts, record_end
+from credit_rules.facts import Facts, build_facts, counts_as_dishonest, record_end
 from credit_rules.lint import errors_of, lint
 from credit_rules.model import (
     Catalog,
@@ -505,7 +505,7 @@ def _keys_of(record: Record) -> tuple[str, ...]:
     return keys_of_record(
         record.kind,
         record.list_name,
-        record.dishonest is True,
+        counts_as_dishonest(record),
         record.domain,
         record.severity,
         record.tags,
@@ -537,7 +537,7 @@ def _period(
     measure: Measure, witnesses: Sequence[Record], catalog: Catalog
 ) -> tuple[datetime.date | None, datetime.date | None, str]:
     """Start, end and what ends the measure, from its duration and its witnesses."""
-    dishonest = [r for r in witnesses if r.dishonest] or list(witnesses)
+    dishonest = [r for r in witnesses if counts_as_dishonest(r)] or list(witnesses)
     start = max((r.decided_on for r in dishonest), default=None)
     duration = measure.duration
     if duration.kind is DurationKind.PERMANENT:

@@ -73,11 +73,10 @@ class Reduction:
 class Facts:
     """One subject's records as of a date, split into counted, pending and set aside.
 
-    ``counted`` and ``pending`` hold normalised records: ``dishonest is True`` exactly when the
-    record records dishonest conduct (a record that does not may keep ``None``: copying it
-    would cost every evaluation and change nothing a condition can see) and lenience
-    reductions are applied to ``severity``. ``original`` maps a record id back to the record as
-    given, for explanations.
+    ``counted`` and ``pending`` hold normalised records: :func:`counts_as_dishonest` tells
+    whether one records dishonest conduct (a list entry's flag is resolved from its list; a
+    record whose kind decides keeps ``None`` rather than being copied on every evaluation) and
+    lenience reductions are applied to ``severity`` (``reductions`` keeps the records as given).
     """
 
     subject: Subject
@@ -89,6 +88,12 @@ class Facts:
     related: tuple[tuple[Related, Facts], ...] = ()
     #: minor on ``as_of`` (from the birth date, or a resident identity number)
     minor: bool = False
+
+
+def counts_as_dishonest(record: Record) -> bool:
+    """Whether a record of :class:`Facts` (counted or pending) records dishonest conduct."""
+    flag = record.dishonest
+    return flag is True or (flag is None and record.kind in DISHONEST_KINDS)
 
 
 def is_dishonest(record: Record, vocabulary: Vocabulary) -> bool:
@@ -168,7 +173,7 @@ def classify(
             reduction = Reduction(record, fact, severity, reduced)
             severity = reduced
     normal = record
-    if (dishonest and record.dishonest is not True) or severity is not record.severity:
+    if (dishonest and not counts_as_dishonest(record)) or severity is not record.severity:
         normal = attrs.evolve(record, dishonest=dishonest, severity=severity)
     return normal, None, reduction
 
@@ -336,8 +341,8 @@ class _Classifier:
                     continue
                 if reduction is not None:
                     reductions.append(reduction)
-            elif dishonest and record.dishonest is not True:
-                normal = _with_dishonest(record, True)
+            elif dishonest and kind is _LIST_ENTRY and record.dishonest is None:
+                normal = _with_dishonest(record, True)  # its list decides, not its kind
             assert normal is not None
             if status is _PENDING:
                 pending.append(normal)

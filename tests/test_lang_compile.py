@@ -35,7 +35,7 @@ from credit_rules.compile import (
     union,
 )
 from credit_rules.errors import CompileError
-from credit_rules.facts import Facts, build_facts, counts_as_dishonest
+from credit_rules.facts import Facts, build_facts, counts_as_dishonest, is_dishonest
 from credit_rules.model import (
     Dossier,
     EffectiveDocument,
@@ -53,7 +53,7 @@ from credit_rules.model import (
 from credit_rules.parser import parse
 from credit_rules.printer import to_text
 from reference_interpreter import evaluate
-from strategies import POLICY, VOCABULARY, facts, typed_conditions
+from strategies import POLICY, VOCABULARY, facts, records, typed_conditions
 
 AS_OF = datetime.date(2024, 6, 30)
 PENALTY = EffectiveDocument("行政处罚决定书", "X市监罚〔2021〕1号")
@@ -279,8 +279,13 @@ def test_generated_source_is_readable_and_registered() -> None:
     assert "    # written at c.yaml:1:1\n" in lines
     assert "def when_restrict_flight(env):\n" in lines
     assert "    # AllOf at c.yaml:1:1\n" in lines
-    assert "    v3 = _window(env.as_of, 3, 0, 0)\n" in lines
-    assert ("    v2 = [r for r in env.dishonest if r.decided_on > v3]\n") in lines
+    start = lines.index("    v3 = _window(env.as_of, 3, 0, 0)\n")
+    assert lines[start + 1 : start + 5] == [
+        "    v4 = env.dishonest\n",
+        "    if len(v4) > 24:\n",
+        "        v4 = v4[_bisect_right(v4, v3, key=_DECIDED):]\n",
+        "    v2 = [r for r in v4 if r.decided_on > v3]\n",
+    ]
     assert compiled.function(make_env(FACTS, include_pending=False)) is not None
 
 
@@ -400,6 +405,38 @@ def test_compiled_agrees_with_reference_interpreter(
     subject_facts: Facts, conditions: list[ast.Expr]
 ) -> None:
     """Thousands of random conditions × random record sets; triggers never miss a true one."""
+    _agree(conditions, subject_facts)
+
+
+@st.composite
+def _crowded_facts(draw: st.DrawFn) -> Facts:
+    """A subject with 25 to 60 records that count: time windows skip ahead by binary search."""
+    base = draw(facts(max_records=0))
+    drawn = draw(st.lists(records(), min_size=25, max_size=60))
+    counted = [
+        attrs.evolve(
+            record,
+            id=f"R{index:02d}",
+            decided_on=min(record.decided_on, base.as_of),
+            dishonest=is_dishonest(record, VOCABULARY),
+            status=RecordStatus.ACTIVE,
+        )
+        for index, record in enumerate(drawn)
+    ]
+    counted.sort(key=lambda r: (r.decided_on, r.id))
+    return attrs.evolve(base, counted=tuple(counted), pending=())
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(_crowded_facts(), st.lists(typed_conditions, min_size=4, max_size=4))
+def test_compiled_agrees_with_reference_interpreter_on_many_records(
+    subject_facts: Facts, conditions: list[ast.Expr]
+) -> None:
+    """With many records the compiled windows start by binary search; same answers."""
     _agree(conditions, subject_facts)
 
 

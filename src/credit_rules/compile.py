@@ -17,10 +17,12 @@ each part's position, so tracebacks and profilers show readable code.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import functools
 import itertools
 import linecache
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -298,11 +300,17 @@ def _window(as_of: datetime.date, years: int, months: int, days: int) -> datetim
     return window_start(as_of, Period(years, months, days))
 
 
+#: below this many records a linear scan is cheaper than a binary search for the window
+_BISECT_FROM = 24
+
 _GLOBALS: dict[str, object] = {
     "__builtins__": {"tuple": tuple, "len": len, "frozenset": frozenset},
     "_union": union,
     "_window": _window,
     "_DISHONEST_KINDS": DISHONEST_KINDS,
+    "_DECIDED": operator.attrgetter("decided_on"),
+    "_bisect_left": bisect.bisect_left,
+    "_bisect_right": bisect.bisect_right,
     "datetime": datetime,
     "Period": Period,
     "RecordKind": RecordKind,
@@ -494,11 +502,24 @@ class _Generator:
                 f"{ind}{start} = _window(env.as_of, {period.years}, {period.months}, {period.days})"
             )
             tests.append(f"r.decided_on > {start}")
+            records = self.skip_before(records, "_bisect_right", start, out, ind)
         elif isinstance(query.window, Since):
-            tests.append(f"r.decided_on >= {self.date(query.window.date)}")
+            since = self.date(query.window.date)
+            tests.append(f"r.decided_on >= {since}")
+            records = self.skip_before(records, "_bisect_left", since, out, ind)
         if filter_ is not None:
             tests.append(self.test(filter_))
         return records, " and ".join(tests) if tests else None
+
+    def skip_before(self, records: str, bisect: str, bound: str, out: list[str], ind: str) -> str:
+        """Records are in date order: with many, start at the first one inside the window."""
+        if records == "()":
+            return records
+        source = self.variable()
+        out.append(f"{ind}{source} = {records}")
+        out.append(f"{ind}if len({source}) > {_BISECT_FROM}:")
+        out.append(f"{ind}    {source} = {source}[{bisect}({source}, {bound}, key=_DECIDED):]")
+        return source
 
     def exists(self, node: Exists, var: str, out: list[str], ind: str) -> None:
         records, test = self.source(node.query, out, ind)

@@ -138,6 +138,14 @@ def test_evaluate_input_errors_exit_2(tmp_path: pathlib.Path) -> None:
     )
     assert wrong_date.returncode == 2
     assert "`2024-13-01` is not a date written YYYY-MM-DD" in wrong_date.stderr
+    no_partitions = run(
+        "evaluate", "--batch", "--catalog", "measures/national", "--partitions", "0", str(bad)
+    )
+    assert no_partitions.returncode == 2
+    assert (
+        "argument --partitions: expected a whole number of at least 1, not `0`"
+        in no_partitions.stderr
+    )
     matter = run(
         "evaluate",
         "--catalog",
@@ -276,8 +284,12 @@ def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
     assert "usage: credit-rules" in result.stderr
 
 
-def test_evaluate_batch_agrees_with_the_per_subject_matcher(tmp_path: pathlib.Path) -> None:
-    """`evaluate --batch` (DuckDB) on the bundled population gives the matcher's outcomes."""
+@pytest.mark.parametrize("partitions", [None, "3"])
+def test_evaluate_batch_agrees_with_the_per_subject_matcher(
+    tmp_path: pathlib.Path, partitions: str | None
+) -> None:
+    """`evaluate --batch` (DuckDB) on the bundled population gives the matcher's outcomes,
+    in one partition or several."""
     from credit_rules import compile as compile_catalog
     from credit_rules import load_catalog, load_dossiers
     from credit_rules.batch.arrow import write_population
@@ -301,6 +313,7 @@ def test_evaluate_batch_agrees_with_the_per_subject_matcher(tmp_path: pathlib.Pa
         str(out),
         "--format",
         "json",
+        *(["--partitions", partitions] if partitions else []),
         str(tmp_path / "subjects.parquet"),
     )
     assert result.returncode == 0, result.stderr

@@ -83,6 +83,17 @@ class Progress:
             self.out.flush()
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not `{text}`")
+    return value
+
+
 def cmd_evaluate_batch(args: argparse.Namespace) -> int:
     """Evaluate a population in DuckDB or Spark; write the outcomes; print a summary."""
     from credit_rules.batch import run_batch
@@ -100,6 +111,7 @@ def cmd_evaluate_batch(args: argparse.Namespace) -> int:
         database=args.database,
         statistics=args.statistics or ("-" if args.format == "text" else None),
         progress=True if args.progress else None,
+        partitions=args.partitions,
     )
     summary = {
         "backend": result.backend,
@@ -242,6 +254,13 @@ def register(commands: Any) -> None:
         "--output-format", choices=("parquet", "csv", "jsonl"), help="default: by suffix"
     )
     batch.add_argument("--statistics", metavar="FILE", help="write statistics as JSON")
+    batch.add_argument(
+        "--partitions",
+        metavar="N",
+        type=_positive,
+        help="DuckDB: evaluate in N partitions of subjects, one at a time, so memory holds one "
+        "partition (default: one per 250,000 subjects)",
+    )
     evaluate.set_defaults(run=cmd_evaluate)
 
     explain = commands.add_parser(

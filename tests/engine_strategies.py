@@ -46,8 +46,11 @@ durations = st.one_of(
 
 
 @st.composite
-def measures(draw: st.DrawFn, index: int) -> Measure:
-    """A measure with a random well-typed condition, targets, duration and impact."""
+def measures(
+    draw: st.DrawFn, index: int, conditions: st.SearchStrategy[str] | None = None
+) -> Measure:
+    """A measure with a random well-typed condition (or one of ``conditions``), targets,
+    duration and impact."""
     kind = draw(st.sampled_from(list(MeasureKind)))
     listed = draw(st.sampled_from(list(MeasureList)))
     sector = draw(st.sampled_from([Sector.PUBLIC, Sector.PUBLIC, Sector.FINANCIAL]))
@@ -56,7 +59,7 @@ def measures(draw: st.DrawFn, index: int) -> Measure:
         title=f"措施{index}",
         kind=kind,
         list=listed,
-        when=to_text(draw(typed_conditions)),
+        when=draw(conditions) if conditions is not None else to_text(draw(typed_conditions)),
         duration=draw(durations),
         impact=Impact.BENEFIT
         if kind is MeasureKind.INCENTIVE
@@ -82,7 +85,9 @@ def measures(draw: st.DrawFn, index: int) -> Measure:
 
 
 @st.composite
-def catalogs(draw: st.DrawFn, max_measures: int = 6) -> Catalog:
+def catalogs(
+    draw: st.DrawFn, max_measures: int = 6, conditions: st.SearchStrategy[str] | None = None
+) -> Catalog:
     """A basic catalog of random measures under the shared vocabulary and policy."""
     count = draw(st.integers(1, max_measures))
     info = CatalogInfo(id="random", title="随机清单", level=CatalogLevel.BASIC, issuer="测试")
@@ -91,6 +96,6 @@ def catalogs(draw: st.DrawFn, max_measures: int = 6) -> Catalog:
         layers=(info,),
         vocabulary=VOCABULARY,
         policy=POLICY,
-        measures=tuple(draw(measures(i)) for i in range(count)),
+        measures=tuple(draw(measures(i, conditions)) for i in range(count)),
         fingerprint="sha256:" + "0" * 64,
     )

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from credit_rules import ast
 from credit_rules.ast import CompareOp, Quantifier
-from credit_rules.facts import Facts, build_facts
+from credit_rules.facts import Facts, build_facts, is_dishonest
 from credit_rules.model import (
     Catalog,
     CatalogInfo,
@@ -231,6 +231,34 @@ def facts(draw: st.DrawFn, max_records: int = 8) -> Facts:
     """A dossier classified as of a random date under :data:`VOCABULARY` and :data:`POLICY`."""
     dossier = draw(dossiers(max_records=max_records))
     return build_facts(dossier, as_of=draw(as_of_dates), vocabulary=VOCABULARY, policy=POLICY)
+
+
+@st.composite
+def counting_facts(
+    draw: st.DrawFn, min_records: int = 1, max_records: int = 12, pending: bool = False
+) -> Facts:
+    """Facts built directly, whose records all count (or, with ``pending``, some are under
+    objection), so conditions over them often hold; no related subjects."""
+    base = draw(facts(max_records=0))
+    drawn = draw(st.lists(records(), min_size=min_records, max_size=max_records))
+    statuses = [RecordStatus.ACTIVE, RecordStatus.OBJECTION_PENDING] if pending else None
+    normal = [
+        attrs.evolve(
+            record,
+            id=f"R{index:02d}",
+            decided_on=min(record.decided_on, base.as_of),
+            dishonest=is_dishonest(record, VOCABULARY),
+            status=draw(st.sampled_from(statuses)) if statuses else RecordStatus.ACTIVE,
+        )
+        for index, record in enumerate(drawn)
+    ]
+    normal.sort(key=lambda r: (r.decided_on, r.id))
+    return attrs.evolve(
+        base,
+        counted=tuple(r for r in normal if r.status is RecordStatus.ACTIVE),
+        pending=tuple(r for r in normal if r.status is RecordStatus.OBJECTION_PENDING),
+        related=(),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import datetime
 
-import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credit_rules.check import check, index_keys, keys_of_record, record_keys
 from credit_rules.compile import compile_condition, make_env
-from credit_rules.facts import Facts, counts_as_dishonest, is_dishonest
-from credit_rules.model import Record, RecordKind, RecordStatus, Severity
+from credit_rules.engine import index_keys_of
+from credit_rules.facts import Facts
+from credit_rules.model import Record, RecordKind, Severity
 from credit_rules.parser import parse
-from strategies import DOMAINS, LISTS, TAGS, VOCABULARY, facts, records
+from strategies import DOMAINS, LISTS, TAGS, VOCABULARY, counting_facts
 
 INDEX: list[tuple[str, frozenset[str] | None, frozenset[str] | None]] = [
     # (condition, index_keys, record_keys)
@@ -196,44 +196,11 @@ def _conditions(draw: st.DrawFn) -> str:
 
 
 def _keys(records: tuple[Record, ...]) -> set[str]:
-    found: set[str] = set()
-    for record in records:
-        found.update(
-            keys_of_record(
-                record.kind,
-                record.list_name,
-                counts_as_dishonest(record),
-                record.domain,
-                record.severity,
-                record.tags,
-            )
-        )
-    return found
-
-
-@st.composite
-def _counting_facts(draw: st.DrawFn) -> Facts:
-    """Facts whose records all count (or are under objection), so conditions often hold."""
-    base = draw(facts(max_records=0))
-    drawn = draw(st.lists(records(), min_size=1, max_size=12))
-    normal = [
-        attrs.evolve(
-            record,
-            id=f"R{index}",
-            decided_on=min(record.decided_on, base.as_of),
-            dishonest=is_dishonest(record, VOCABULARY),
-            status=draw(st.sampled_from([RecordStatus.ACTIVE, RecordStatus.OBJECTION_PENDING])),
-        )
-        for index, record in enumerate(drawn)
-    ]
-    normal.sort(key=lambda r: (r.decided_on, r.id))
-    pending = tuple(r for r in normal if r.status is RecordStatus.OBJECTION_PENDING)
-    counted = tuple(r for r in normal if r.status is RecordStatus.ACTIVE)
-    return attrs.evolve(base, counted=counted, pending=pending, related=())
+    return {key for record in records for key in index_keys_of(record)}
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=_conditions(), subject_facts=_counting_facts())
+@given(text=_conditions(), subject_facts=counting_facts(max_records=12, pending=True))
 def test_index_and_record_keys_never_miss(text: str, subject_facts: Facts) -> None:
     checked = check(parse(text), VOCABULARY)
     function = compile_condition(checked, name="m")

@@ -22,7 +22,6 @@ from credit_rules.check import (
     Query,
     check,
     index_keys,
-    keys_of_record,
     record_keys,
     triggers,
 )
@@ -34,8 +33,9 @@ from credit_rules.compile import (
     make_env,
     union,
 )
+from credit_rules.engine import index_keys_of
 from credit_rules.errors import CompileError
-from credit_rules.facts import Facts, build_facts, counts_as_dishonest, is_dishonest
+from credit_rules.facts import Facts, build_facts
 from credit_rules.model import (
     Dossier,
     EffectiveDocument,
@@ -53,7 +53,7 @@ from credit_rules.model import (
 from credit_rules.parser import parse
 from credit_rules.printer import to_text
 from reference_interpreter import evaluate
-from strategies import POLICY, VOCABULARY, facts, records, typed_conditions
+from strategies import POLICY, VOCABULARY, counting_facts, facts, typed_conditions
 
 AS_OF = datetime.date(2024, 6, 30)
 PENALTY = EffectiveDocument("行政处罚决定书", "X市监罚〔2021〕1号")
@@ -368,31 +368,20 @@ def _agree(conditions: list[ast.Expr], subject_facts: Facts) -> None:
         # the matcher's finer index keys never miss a true condition either
         fine = index_keys(checked)
         if fine is not None and compiled(envs[True]) is not None:
-            matched = {k for r in pool for k in _record_keys_of(r)}
+            matched = {k for r in pool for k in index_keys_of(r)}
             if subject_facts.related:
                 matched.add("related")
             for _, related in subject_facts.related:
                 for record in (*related.counted, *related.pending):
-                    matched.update(f"related:{k}" for k in _record_keys_of(record))
+                    matched.update(f"related:{k}" for k in index_keys_of(record))
             assert not fine.isdisjoint(matched), to_text(expr)
         # records under objection that match none of record_keys cannot change the value
         relevant = record_keys(checked)
-        pending_keys = {k for r in subject_facts.pending for k in _record_keys_of(r)}
+        pending_keys = {k for r in subject_facts.pending for k in index_keys_of(r)}
         if any(related.pending for _, related in subject_facts.related):
             pending_keys.add("related")
         if relevant is not None and relevant.isdisjoint(pending_keys):
             assert compiled(envs[True]) == compiled(envs[False]), to_text(expr)
-
-
-def _record_keys_of(record: Record) -> tuple[str, ...]:
-    return keys_of_record(
-        record.kind,
-        record.list_name,
-        counts_as_dishonest(record),
-        record.domain,
-        record.severity,
-        record.tags,
-    )
 
 
 @settings(
@@ -408,31 +397,15 @@ def test_compiled_agrees_with_reference_interpreter(
     _agree(conditions, subject_facts)
 
 
-@st.composite
-def _crowded_facts(draw: st.DrawFn) -> Facts:
-    """A subject with 25 to 60 records that count: time windows skip ahead by binary search."""
-    base = draw(facts(max_records=0))
-    drawn = draw(st.lists(records(), min_size=25, max_size=60))
-    counted = [
-        attrs.evolve(
-            record,
-            id=f"R{index:02d}",
-            decided_on=min(record.decided_on, base.as_of),
-            dishonest=is_dishonest(record, VOCABULARY),
-            status=RecordStatus.ACTIVE,
-        )
-        for index, record in enumerate(drawn)
-    ]
-    counted.sort(key=lambda r: (r.decided_on, r.id))
-    return attrs.evolve(base, counted=tuple(counted), pending=())
-
-
 @settings(
     max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-@given(_crowded_facts(), st.lists(typed_conditions, min_size=4, max_size=4))
+@given(
+    counting_facts(min_records=25, max_records=60),
+    st.lists(typed_conditions, min_size=4, max_size=4),
+)
 def test_compiled_agrees_with_reference_interpreter_on_many_records(
     subject_facts: Facts, conditions: list[ast.Expr]
 ) -> None:

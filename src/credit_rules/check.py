@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import attrs
 
@@ -294,6 +294,19 @@ def triggers(checked: Checked | Condition) -> frozenset[str] | None:
     return _triggers(condition)
 
 
+def _union_of(
+    items: tuple[Condition, ...], keys_of: Callable[[Condition], frozenset[str] | None]
+) -> frozenset[str] | None:
+    """Keys of an ``or``: every item's, or None when some item may hold without any key."""
+    union: set[str] = set()
+    for item in items:
+        keys = keys_of(item)
+        if keys is None:
+            return None
+        union |= keys
+    return frozenset(union)
+
+
 _ALL_KINDS = frozenset(f"kind:{kind.value}" for kind in RecordKind)
 
 
@@ -318,13 +331,7 @@ def _triggers(node: Condition) -> frozenset[str] | None:
         known = [keys for keys in map(_triggers, node.items) if keys is not None]
         return min(known, key=len) if known else None
     if isinstance(node, AnyOf):
-        union: set[str] = set()
-        for item in node.items:
-            keys = _triggers(item)
-            if keys is None:
-                return None
-            union |= keys
-        return frozenset(union)
+        return _union_of(node.items, _triggers)
     return None
 
 
@@ -345,13 +352,7 @@ def _filter_keys(node: Condition) -> frozenset[str] | None:
         known = [keys for keys in map(_filter_keys, node.items) if keys is not None]
         return min(known, key=len) if known else None
     if isinstance(node, AnyOf):
-        union: set[str] = set()
-        for item in node.items:
-            keys = _filter_keys(item)
-            if keys is None:
-                return None
-            union |= keys
-        return frozenset(union)
+        return _union_of(node.items, _filter_keys)
     return None
 
 
@@ -410,26 +411,14 @@ def _index_keys(node: Condition) -> frozenset[str] | None:
     if isinstance(node, AllOf):
         return _most_specific([keys for keys in map(_index_keys, node.items) if keys is not None])
     if isinstance(node, AnyOf):
-        union: set[str] = set()
-        for item in node.items:
-            keys = _index_keys(item)
-            if keys is None:
-                return None
-            union |= keys
-        return frozenset(union)
+        return _union_of(node.items, _index_keys)
     return _triggers(node)
 
 
 def _fine_filter_keys(node: Condition) -> frozenset[str] | None:
     """Keys one of which every record passing the filter matches, as specific as possible."""
     if isinstance(node, AnyOf):
-        union: set[str] = set()
-        for item in node.items:
-            keys = _fine_filter_keys(item)
-            if keys is None:
-                return None
-            union |= keys
-        return frozenset(union)
+        return _union_of(node.items, _fine_filter_keys)
     if not isinstance(node, AllOf):
         return _leaf_keys(node)
     known = [keys for keys in map(_fine_filter_keys, node.items) if keys is not None]

@@ -463,7 +463,7 @@ class _Plan:
                 known.clear()
             index = self.index
             conditions = known[shape] = tuple(
-                sorted({c for key in _keys_of(record) for c in index.get(prefix + key, ())})
+                sorted({c for key in index_keys_of(record) for c in index.get(prefix + key, ())})
             )
         return conditions
 
@@ -494,14 +494,14 @@ def _never(env: Env) -> Witnesses | None:
 
 def _pending_keys(facts: Facts) -> set[str]:
     """The keys of the records under objection; ``related`` if a related subject has one."""
-    keys = {key for record in facts.pending for key in _keys_of(record)}
+    keys = {key for record in facts.pending for key in index_keys_of(record)}
     if any(related.pending for _, related in facts.related):
         keys.add("related")
     return keys
 
 
-def _keys_of(record: Record) -> tuple[str, ...]:
-    """The index keys (``check.index_keys``) a normalised record matches."""
+def index_keys_of(record: Record) -> tuple[str, ...]:
+    """The index keys (``check.index_keys``) a record of ``facts.Facts`` matches."""
     return keys_of_record(
         record.kind,
         record.list_name,

@@ -82,7 +82,6 @@ class Env:
     __slots__ = (
         "_related",
         "_related_facts",
-        "_windows",
         "as_of",
         "by_kind",
         "dishonest",
@@ -138,7 +137,6 @@ class Env:
         self.ratings: Mapping[str, Record] = current_ratings(
             self.by_kind.get(RecordKind.RATING.value, ())
         )
-        self._windows: dict[Period, datetime.date] = {}
 
     @property
     def related(self) -> tuple[tuple[Role, Env], ...]:
@@ -154,11 +152,8 @@ class Env:
         return related
 
     def window_start(self, period: Period) -> datetime.date:
-        """The last day outside ``within period`` (cached): records decided after it count."""
-        start = self._windows.get(period)
-        if start is None:
-            start = self._windows[period] = window_start(self.as_of, period)
-        return start
+        """The last day outside ``within period``: records decided after it count."""
+        return _window(self.as_of, period.years, period.months, period.days)
 
 
 def _order(record: Record) -> tuple[datetime.date, str]:
@@ -296,7 +291,8 @@ def compile_conditions(items: Iterable[tuple[str, Checked]]) -> tuple[CompiledCo
 
 @functools.lru_cache(maxsize=4096)
 def _window(as_of: datetime.date, years: int, months: int, days: int) -> datetime.date:
-    """Env.window_start for generated code: keyed by plain values, hashed in C."""
+    """The window start of ``Env.window_start``, cached by plain values (hashed in C: the
+    generated code calls it with the period's numbers)."""
     return window_start(as_of, Period(years, months, days))
 
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import attrs
 
-from credit_rules.check import Checked, check, index_keys, keys_of_record, record_keys, triggers
+from credit_rules.check import Checked, check, index_keys, keys_of_record, record_keys
 from credit_rules.compile import CompiledCondition, Env, Witnesses, compile_conditions, make_env
 from credit_rules.decision import (
     IN_FORCE,
@@ -64,8 +64,6 @@ class CompiledMeasure:
     measure: Measure
     checked: Checked
     condition: CompiledCondition
-    #: None: may hold with no records, so always evaluated
-    triggers: frozenset[str] | None
     #: its place in the catalog (hits are reported in this order)
     position: int = 0
 
@@ -121,7 +119,6 @@ def compile_measures(catalog: Catalog) -> tuple[CompiledMeasure, ...]:
             measure=measure,
             checked=checked,
             condition=attrs.evolve(functions[checked.condition], name=measure.id, checked=checked),
-            triggers=triggers(checked),
             position=position,
         )
         for position, (measure, checked) in enumerate(checked_measures)
@@ -221,8 +218,8 @@ class Engine:
         measures = self.measures
         confirmed = make_env(facts, include_pending=False)
         with_pending: Env | None = None
-        # keys of the records under objection (``related`` for a related subject's)
-        pending_keys = _pending_keys(facts) if _has_pending(facts) else None
+        # keys of the records under objection (``related`` for a related subject's); None: none
+        pending_keys = _pending_keys(facts) or None
         record_keys_ = self._record_keys
         hits: list[Triggered] = []
         for condition in candidates:
@@ -401,11 +398,6 @@ def compile_catalog(catalog: Catalog, *, strict: bool = True) -> Engine:
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def _has_pending(facts: Facts) -> bool:
-    """Whether the subject or a related subject has a record under objection."""
-    return bool(facts.pending) or any(related.pending for _, related in facts.related)
 
 
 def _all_pending(facts: Facts) -> tuple[Record, ...]:

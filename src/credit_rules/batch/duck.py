@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
@@ -28,11 +28,10 @@ from credit_rules.batch.io import (
     problems_of,
     validation_plan,
 )
+from credit_rules.batch.progress import Progress
 from credit_rules.batch.tables import TABLES, TableSpec
 from credit_rules.errors import RecordsError, error
 from credit_rules.sql import DUCKDB, Plan, View
-
-Progress = Callable[[str, float | None], None]
 
 
 class DuckSession:

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
+
+#: what a back end reports to: the step's name and its completion in percent (None: unknown)
+Progress = Callable[[str, float | None], None]
 
 
 class ProgressDisplay:

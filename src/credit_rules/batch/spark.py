@@ -29,11 +29,10 @@ from credit_rules.batch.io import (
     problems_of,
     validation_plan,
 )
+from credit_rules.batch.progress import Progress
 from credit_rules.batch.tables import TABLES, TableSpec
 from credit_rules.errors import RecordsError, error
 from credit_rules.sql import SPARK, Plan
-
-Progress = Callable[[str, float | None], None]
 
 
 def local_session(*, cores: int | str = "*", app: str = "credit-rules") -> SparkSession:

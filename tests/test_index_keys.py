@@ -98,6 +98,24 @@ INDEX: list[tuple[str, frozenset[str] | None, frozenset[str] | None]] = [
         ),
     ),
     ("any record where kind == judgment and kind == arbitration", frozenset(), frozenset()),
+    # a nested ``and`` gives pairs already; a pair is never paired again with a facet
+    # (no record matches ``kind:…/severity:…/severity:…``; hypothesis found this)
+    (
+        "any record where (severity >= general) and "
+        "(kind == administrative_ruling and severity >= serious)",
+        frozenset(
+            {
+                "kind:administrative_ruling/severity:serious",
+                "kind:administrative_ruling/severity:severe",
+            }
+        ),
+        frozenset(
+            {
+                "kind:administrative_ruling/severity:serious",
+                "kind:administrative_ruling/severity:severe",
+            }
+        ),
+    ),
 ]
 
 

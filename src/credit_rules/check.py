@@ -426,8 +426,8 @@ def _fine_filter_keys(node: Condition) -> frozenset[str] | None:
     facets: list[frozenset[str]] = []
     for item in node.items:
         keys = _leaf_keys(item)
-        if keys is None:
-            continue
+        if keys is None or any("/" in key for key in keys):
+            continue  # a pair already (a nested ``and``): it is in ``known`` as it is
         family = {key.partition(":")[0] for key in keys}
         if family <= {"kind", "dishonest"}:
             bases.append(keys)

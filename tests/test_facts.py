@@ -12,13 +12,14 @@ from credit_rules.facts import (
     Facts,
     SetAside,
     SetAsideReason,
+    _last_ended,
     _with_dishonest,
     build_facts,
     classify,
     counts_as_dishonest,
     is_dishonest,
 )
-from credit_rules.model import Dossier, Record, RecordKind, Subject, SubjectKind
+from credit_rules.model import Dossier, Period, Record, RecordKind, Subject, SubjectKind
 from strategies import POLICY, VOCABULARY, as_of_dates, dossiers, records
 
 
@@ -51,16 +52,22 @@ def reference_facts(
         if reduction is not None:
             reductions.append(reduction)
         (pending if record.status.value == "objection_pending" else counted).append(normal)
+    set_aside_records = {id(s.record) for s in aside}
     return Facts(
         subject=subject,
         as_of=as_of,
         counted=tuple(counted),
         pending=tuple(pending),
-        set_aside=tuple(aside),
         reductions=tuple(reductions),
         related=related,  # type: ignore[arg-type]
         minor=minor,
+        excluded=tuple(r for r in given_records if id(r) in set_aside_records),
+        set_aside=tuple(aside),
     )
+
+
+def _set_asides(facts: Facts) -> list[tuple[SetAside, ...]]:
+    return [facts.set_aside, *(f.set_aside for _, f in facts.related)]
 
 
 @settings(max_examples=300)
@@ -74,6 +81,8 @@ def test_build_facts_is_classify_record_by_record(dossier: Dossier, as_of: datet
     )
     expected = reference_facts(dossier.subject, dossier.records, as_of, related)
     assert facts == expected
+    # the explanations are worked out on demand, and are those of classify in record order
+    assert _set_asides(facts) == _set_asides(expected)
     # counts_as_dishonest reads the normalised records right; only list entries whose list
     # decides are copied (and records whose severity lenience reduced)
     reduced = {r.record.id for r in facts.reductions}
@@ -83,6 +92,32 @@ def test_build_facts_is_classify_record_by_record(dossier: Dossier, as_of: datet
             record.kind is RecordKind.LIST_ENTRY and counts_as_dishonest(record)
         ):
             assert any(record is given for given in _all_records(dossier))
+
+
+@settings(max_examples=300)
+@given(
+    decided=st.dates(datetime.date(1990, 1, 1), datetime.date(2030, 12, 31)),
+    as_of=st.dates(datetime.date(1990, 1, 1), datetime.date(2030, 12, 31)),
+    years=st.integers(0, 5),
+    months=st.integers(0, 14),
+    days=st.integers(0, 40),
+)
+def test_expiry_threshold_is_the_publication_period(
+    decided: datetime.date, as_of: datetime.date, years: int, months: int, days: int
+) -> None:
+    # one date comparison per record says what record_end would: the period is over
+    period = Period(years, months, days)
+    last = _last_ended(period, as_of)
+    assert (last is not None and decided <= last) == (period.add_to(decided) <= as_of)
+
+
+def test_expiry_threshold_at_month_ends() -> None:
+    # 31 Jan + 1 month clamps to 28 Feb, so 28-31 Jan all end on 28 Feb 2023
+    one_month = Period(months=1)
+    assert _last_ended(one_month, datetime.date(2023, 2, 28)) == datetime.date(2023, 1, 31)
+    assert _last_ended(one_month, datetime.date(2023, 2, 27)) == datetime.date(2023, 1, 27)
+    assert _last_ended(Period(years=1), datetime.date(2025, 2, 28)) == datetime.date(2024, 2, 29)
+    assert _last_ended(Period(years=3), datetime.date.min) is None
 
 
 def _all_records(dossier: Dossier) -> list[Record]:

@@ -20,6 +20,7 @@ from credit_rules.model import (
     DISHONEST_KINDS,
     Dossier,
     LenienceAction,
+    LenienceFacts,
     ListKind,
     Period,
     Policy,
@@ -73,21 +74,41 @@ class Reduction:
 class Facts:
     """One subject's records as of a date, split into counted, pending and set aside.
 
-    ``counted`` and ``pending`` hold normalised records: :func:`counts_as_dishonest` tells
-    whether one records dishonest conduct (a list entry's flag is resolved from its list; a
-    record whose kind decides keeps ``None`` rather than being copied on every evaluation) and
-    lenience reductions are applied to ``severity`` (``reductions`` keeps the records as given).
+    ``counted`` and ``pending`` hold normalised records in (decided_on, id) order:
+    :func:`counts_as_dishonest` tells whether one records dishonest conduct (a list entry's
+    flag is resolved from its list; a record whose kind decides keeps ``None`` rather than
+    being copied on every evaluation) and lenience reductions are applied to ``severity``
+    (``reductions`` keeps the records as given). ``excluded`` holds the records that do not
+    count, as given; ``set_aside`` says why, worked out when first asked for (deciding that a
+    record does not count is cheap, writing down why is not, and the matcher never reads it).
     """
 
     subject: Subject
     as_of: datetime.date
     counted: tuple[Record, ...]
     pending: tuple[Record, ...]
-    set_aside: tuple[SetAside, ...]
-    reductions: tuple[Reduction, ...]
+    reductions: tuple[Reduction, ...] = ()
     related: tuple[tuple[Related, Facts], ...] = ()
     #: minor on ``as_of`` (from the birth date, or a resident identity number)
     minor: bool = False
+    #: the records that do not count, in the order given
+    excluded: tuple[Record, ...] = ()
+    #: the classifier that explains ``excluded`` (set by :func:`build_facts`)
+    _classifier: _Classifier | None = attrs.field(default=None, eq=False, repr=False)
+    #: the explanations, when given or once worked out
+    _set_aside: tuple[SetAside, ...] | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def set_aside(self) -> tuple[SetAside, ...]:
+        """Each record of ``excluded`` with the reason it does not count, in record order."""
+        found = self._set_aside
+        if found is None:
+            classifier = self._classifier
+            if classifier is None:
+                raise ValueError("Facts without a classifier must be given their set_aside")
+            found = classifier.explain(self)
+            object.__setattr__(self, "_set_aside", found)  # a cache: frozen for everyone else
+        return found
 
 
 def counts_as_dishonest(record: Record) -> bool:
@@ -224,30 +245,30 @@ def build_facts(
     :func:`classify`).
     """
     classifier = _classifier(vocabulary, policy)
-    related = tuple(
-        (rel, classifier.facts(rel.subject, rel.records, as_of, ()))
-        for rel in dossier.related
-        if rel.current_on(as_of)
-    )
+    related: tuple[tuple[Related, Facts], ...] = ()
+    if dossier.related:
+        related = tuple(
+            [
+                (rel, classifier.facts(rel.subject, rel.records, as_of, ()))
+                for rel in dossier.related
+                if rel.current_on(as_of)
+            ]
+        )
     return classifier.facts(dossier.subject, dossier.records, as_of, related)
 
 
 _ACTIVE = RecordStatus.ACTIVE
 _PENDING = RecordStatus.OBJECTION_PENDING
-_GONE = {
-    RecordStatus.REVOKED: (SetAsideReason.REVOKED, "revoked"),
-    RecordStatus.CORRECTED: (SetAsideReason.CORRECTED, "corrected"),
-    RecordStatus.REPAIRED: (SetAsideReason.REPAIRED, "repaired"),
-}
 _LIST_ENTRY = RecordKind.LIST_ENTRY
 _RATING = RecordKind.RATING
 _ORDER = operator.attrgetter("decided_on", "id")
+_NO_LENIENCE = LenienceFacts()
 
 
 class _Classifier:
     """One catalog's vocabulary and policy, looked up once for :func:`build_facts`."""
 
-    __slots__ = ("dishonest_lists", "policy", "publication", "vocabulary")
+    __slots__ = ("_expired_by", "dishonest_lists", "policy", "publication", "vocabulary")
 
     def __init__(self, vocabulary: Vocabulary, policy: Policy) -> None:
         self.vocabulary = vocabulary
@@ -260,6 +281,25 @@ class _Classifier:
         self.publication = {
             severity: periods.max for severity, periods in policy.publication.items()
         }
+        self._expired_by: dict[datetime.date, dict[Severity, datetime.date]] = {}
+
+    def expired_by(self, as_of: datetime.date) -> dict[Severity, datetime.date]:
+        """Per gravity, the last decision date whose publication period is over on ``as_of``.
+
+        ``Period.add_to`` never moves a later date before an earlier one, so the records whose
+        period ``decided_on + max`` has ended by ``as_of`` are exactly those decided on or before
+        this date: one comparison per record instead of a date shift.
+        """
+        found = self._expired_by.get(as_of)
+        if found is None:
+            if len(self._expired_by) >= 256:
+                self._expired_by.clear()
+            found = self._expired_by[as_of] = {}
+            for severity, period in self.publication.items():
+                last = _last_ended(period, as_of)
+                if last is not None:
+                    found[severity] = last
+        return found
 
     def facts(
         self,
@@ -268,26 +308,26 @@ class _Classifier:
         as_of: datetime.date,
         related: tuple[tuple[Related, Facts], ...],
     ) -> Facts:
-        """One subject's Facts (the body of :func:`classify` inlined for every record)."""
+        """One subject's Facts: the decisions of :func:`classify`, inlined for every record."""
         minor = subject.minor_on(as_of)
         counted: list[Record] = []
         pending: list[Record] = []
-        aside: list[SetAside] = []
+        excluded: list[Record] = []
         reductions: list[Reduction] = []
         subject_id = subject.id
         dishonest_lists = self.dishonest_lists
-        publication = self.publication
-        ordered = records if len(records) < 2 else sorted(records, key=_ORDER)
-        for record in ordered:
-            if record.subject_id != subject_id:
-                aside.append(
-                    SetAside(
-                        record,
-                        SetAsideReason.UNKNOWN_SUBJECT,
-                        f"belongs to subject `{record.subject_id}`, not `{subject_id}`",
-                    )
-                )
+        expired_by = self.expired_by(as_of)
+        for record in records:
+            status = record.status
+            decided = record.decided_on
+            if decided > as_of or record.subject_id != subject_id:
+                excluded.append(record)
                 continue
+            if status is not _ACTIVE and status is not _PENDING:
+                since = record.status_since
+                if since is None or since <= as_of:  # revoked, corrected or repaired by then
+                    excluded.append(record)
+                    continue
             kind = record.kind
             dishonest = record.dishonest
             if dishonest is None:
@@ -295,15 +335,7 @@ class _Classifier:
                     dishonest = record.list_name in dishonest_lists
                 else:
                     dishonest = kind in DISHONEST_KINDS
-            status = record.status
-            if (status is not _ACTIVE and status is not _PENDING) or record.decided_on > as_of:
-                reason = _set_aside_reason(
-                    record, as_of=as_of, policy=self.policy, dishonest=dishonest
-                )
-                if reason is not None:
-                    aside.append(reason)
-                    continue
-            # record_end, inlined
+            # record_end, as comparisons
             end = record.expires_on
             if end is None:
                 if kind is _LIST_ENTRY:
@@ -313,51 +345,105 @@ class _Classifier:
                 elif kind in DISHONEST_KINDS:
                     severity_ = record.severity
                     if severity_ is not None:
-                        period = publication.get(severity_)
-                        if period is not None:
-                            end = period.add_to(record.decided_on)
+                        last = expired_by.get(severity_)
+                        if last is not None and decided <= last:
+                            excluded.append(record)
+                            continue
             if end is not None and end <= as_of:
-                aside.append(
-                    SetAside(record, SetAsideReason.EXPIRED, f"no longer in force from {end}", end)
-                )
+                excluded.append(record)
                 continue
-            if dishonest and kind is not _LIST_ENTRY and record.document is None:
-                aside.append(SetAside(record, SetAsideReason.NO_EFFECTIVE_DOCUMENT, _NO_DOCUMENT))
-                continue
-            normal: Record | None = record
-            lenience = record.lenience
-            if dishonest and (
-                minor or lenience.minor or lenience.force_majeure or lenience.unintentional
-            ):
-                normal, set_aside, reduction = classify(
-                    record,
-                    as_of=as_of,
-                    vocabulary=self.vocabulary,
-                    policy=self.policy,
-                    subject_minor=minor,
-                )
-                if set_aside is not None:
-                    aside.append(set_aside)
+            normal: Record = record
+            if dishonest:
+                if kind is not _LIST_ENTRY and record.document is None:
+                    excluded.append(record)
                     continue
-                if reduction is not None:
-                    reductions.append(reduction)
-            elif dishonest and kind is _LIST_ENTRY and record.dishonest is None:
-                normal = _with_dishonest(record, True)  # its list decides, not its kind
-            assert normal is not None
+                lenience = record.lenience
+                if minor or (
+                    lenience is not _NO_LENIENCE
+                    and (lenience.minor or lenience.force_majeure or lenience.unintentional)
+                ):
+                    counts, _, reduction = classify(
+                        record,
+                        as_of=as_of,
+                        vocabulary=self.vocabulary,
+                        policy=self.policy,
+                        subject_minor=minor,
+                    )
+                    if counts is None:
+                        excluded.append(record)
+                        continue
+                    normal = counts
+                    if reduction is not None:
+                        reductions.append(reduction)
+                elif kind is _LIST_ENTRY and record.dishonest is None:
+                    normal = _with_dishonest(record, True)  # its list decides, not its kind
             if status is _PENDING:
                 pending.append(normal)
             else:
                 counted.append(normal)
+        if len(counted) > 1:
+            counted.sort(key=_ORDER)
+        if len(pending) > 1:
+            pending.sort(key=_ORDER)
+        if len(reductions) > 1:
+            reductions.sort(key=_reduction_order)
         return Facts(
             subject,
             as_of,
             tuple(counted),
             tuple(pending),
-            tuple(aside),
             tuple(reductions),
             related,
             minor,
+            tuple(excluded),
+            self,
         )
+
+    def explain(self, facts: Facts) -> tuple[SetAside, ...]:
+        """Why each record of ``facts.excluded`` does not count (see ``Facts.set_aside``)."""
+        subject = facts.subject
+        found: list[SetAside] = []
+        for record in sorted(facts.excluded, key=_ORDER):
+            if record.subject_id != subject.id:
+                found.append(
+                    SetAside(
+                        record,
+                        SetAsideReason.UNKNOWN_SUBJECT,
+                        f"belongs to subject `{record.subject_id}`, not `{subject.id}`",
+                    )
+                )
+                continue
+            _, aside, _ = classify(
+                record,
+                as_of=facts.as_of,
+                vocabulary=self.vocabulary,
+                policy=self.policy,
+                subject_minor=facts.minor,
+            )
+            if aside is None:  # the one-pass decision and classify disagree: a bug
+                raise AssertionError(f"record `{record.id}` was excluded but classify counts it")
+            found.append(aside)
+        return tuple(found)
+
+
+def _last_ended(period: Period, as_of: datetime.date) -> datetime.date | None:
+    """The last date ``d`` with ``period.add_to(d) <= as_of`` (None: no such date).
+
+    ``add_to`` is monotone, so the start from ``subtract_from`` is a few days off at most.
+    """
+    day = datetime.timedelta(days=1)
+    guess = period.subtract_from(as_of)
+    while guess < datetime.date.max and period.add_to(guess + day) <= as_of:
+        guess += day
+    while period.add_to(guess) > as_of:
+        if guess == datetime.date.min:
+            return None
+        guess -= day
+    return guess
+
+
+def _reduction_order(reduction: Reduction) -> tuple[datetime.date, str]:
+    return (reduction.record.decided_on, reduction.record.id)
 
 
 _NO_DOCUMENT = "no legally effective document (判决书, 仲裁裁决书, 行政处罚决定书 …) is given"

@@ -237,7 +237,7 @@ def test_witnesses_are_the_counted_records_themselves() -> None:
 def test_env_indexes_and_windows() -> None:
     env = make_env(FACTS, include_pending=True)
     assert [r.id for r in env.records] == ["J1", "P1", "R2", "R1", "L1", "L2", "X1", "C1"]
-    assert [r.id for r in env.by_kind["administrative_penalty"]] == ["P1", "X1"]
+    assert [r.id for r in env.by_kind[RecordKind.ADMINISTRATIVE_PENALTY]] == ["P1", "X1"]
     assert sorted(env.lists) == ["judgment_defaulter"]
     assert env.ratings["tax"].id == "R1"
     assert [(role, other.subject.id) for role, other in env.related] == [
@@ -280,11 +280,15 @@ def test_generated_source_is_readable_and_registered() -> None:
     assert "def when_restrict_flight(env):\n" in lines
     assert "    # AllOf at c.yaml:1:1\n" in lines
     start = lines.index("    v3 = _window(env.as_of, 3, 0, 0)\n")
-    assert lines[start + 1 : start + 5] == [
+    assert lines[start + 1 : start + 9] == [
         "    v4 = env.dishonest\n",
         "    if len(v4) > 24:\n",
         "        v4 = v4[_bisect_right(v4, v3, key=_DECIDED):]\n",
-        "    v2 = [r for r in v4 if r.decided_on > v3]\n",
+        "    v2 = []\n",
+        "    for r in v4:\n",
+        "        if r.decided_on > v3:\n",
+        "            v2.append(r)\n",
+        "    v2 = tuple(v2) if v2 else None\n",
     ]
     assert compiled.function(make_env(FACTS, include_pending=False)) is not None
 

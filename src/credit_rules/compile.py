@@ -111,32 +111,39 @@ class Env:
         )
         #: (facts whose related subjects these are, include_pending), until first asked
         self._related_facts = related_facts
-        groups: dict[str, list[Record]] = {}
+        groups: dict[RecordKind, list[Record]] = {}
         dishonest: list[Record] = []
         for record in records:
-            key: str = record.kind._value_  # the enum's value without the property call
-            group = groups.get(key)
+            kind = record.kind
+            group = groups.get(kind)
             if group is None:
-                groups[key] = [record]
+                groups[kind] = [record]
             else:
                 group.append(record)
             flag = record.dishonest  # facts.counts_as_dishonest, inlined
-            if flag is True or (flag is None and record.kind in DISHONEST_KINDS):
+            if flag is True or (flag is None and kind in DISHONEST_KINDS):
                 dishonest.append(record)
         #: the records of dishonest conduct, in ``records`` order
         self.dishonest: tuple[Record, ...] = tuple(dishonest)
-        #: records by kind value (``"judgment"``), in ``records`` order
-        self.by_kind: dict[str, tuple[Record, ...]] = {k: tuple(v) for k, v in groups.items()}
-        lists: dict[str, list[Record]] = {}
-        for record in self.by_kind.get(RecordKind.LIST_ENTRY.value, ()):
-            if record.list_name is not None:
-                lists.setdefault(record.list_name, []).append(record)
+        by_kind: dict[RecordKind, tuple[Record, ...]] = {}
+        for kind, group in groups.items():
+            by_kind[kind] = tuple(group)
+        #: records by kind, in ``records`` order
+        self.by_kind = by_kind
         #: list entries by list name, in ``records`` order (never empty)
-        self.lists: dict[str, tuple[Record, ...]] = {k: tuple(v) for k, v in lists.items()}
+        self.lists: dict[str, tuple[Record, ...]] = {}
+        entries = by_kind.get(_LIST_ENTRY)
+        if entries is not None:
+            lists: dict[str, list[Record]] = {}
+            for record in entries:
+                if record.list_name is not None:
+                    lists.setdefault(record.list_name, []).append(record)
+            self.lists = {k: tuple(v) for k, v in lists.items()}
         #: the current rating per scheme
-        self.ratings: Mapping[str, Record] = current_ratings(
-            self.by_kind.get(RecordKind.RATING.value, ())
-        )
+        self.ratings: Mapping[str, Record] = _NO_RATINGS
+        ratings = by_kind.get(_RATING)
+        if ratings is not None:
+            self.ratings = current_ratings(ratings)
 
     @property
     def related(self) -> tuple[tuple[Role, Env], ...]:
@@ -156,8 +163,13 @@ class Env:
         return _window(self.as_of, period.years, period.months, period.days)
 
 
-def _order(record: Record) -> tuple[datetime.date, str]:
-    return (record.decided_on, record.id)
+_LIST_ENTRY = RecordKind.LIST_ENTRY
+_RATING = RecordKind.RATING
+_NO_RATINGS: Mapping[str, Record] = {}
+
+
+#: the order of ``Env.records``: (decided_on, id)
+_order = operator.attrgetter("decided_on", "id")
 
 
 def make_env(facts: Facts, *, include_pending: bool) -> Env:
@@ -480,7 +492,7 @@ class _Generator:
         kinds = query_kinds(query)
         if kinds is not None and len(kinds) == 1:
             (kind,) = kinds
-            records = f"env.by_kind.get({kind.value!r}, ())"
+            records = f"env.by_kind.get({self.member(kind)}, ())"
         elif kinds is not None and not kinds:
             records = "()"
         elif query.filter is not None and _requires_dishonest(query.filter):
@@ -523,7 +535,7 @@ class _Generator:
             if test is None:
                 out.append(f"{ind}{var} = {records} or None")
             else:
-                out.append(f"{ind}{var} = [r for r in {records} if {test}]")
+                self.select(var, records, test, out, ind)
                 out.append(f"{ind}{var} = tuple({var}) if {var} else None")
         elif test is None:
             out.append(f"{ind}{var} = None if {records} else ()")
@@ -541,8 +553,17 @@ class _Generator:
             out.append(f"{ind}{var} = {records}")
             out.append(f"{ind}{var} = {var} if len({var}) {op} {node.value} else None")
         else:
-            out.append(f"{ind}{var} = [r for r in {records} if {test}]")
+            self.select(var, records, test, out, ind)
             out.append(f"{ind}{var} = tuple({var}) if len({var}) {op} {node.value} else None")
+
+    def select(self, var: str, records: str, test: str, out: list[str], ind: str) -> None:
+        """``var``: the list of the records that pass ``test`` (a loop: on CPython 3.11 a
+        comprehension costs a function object and a call, which most record lists are too
+        short to repay)."""
+        out.append(f"{ind}{var} = []")
+        out.append(f"{ind}for r in {records}:")
+        out.append(f"{ind}    if {test}:")
+        out.append(f"{ind}        {var}.append(r)")
 
     # boolean expressions (filters and subject tests)
 

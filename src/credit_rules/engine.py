@@ -71,9 +71,12 @@ class CompiledMeasure:
 class Triggered(NamedTuple):
     """A measure whose condition holds for an entity (before targets and checks).
 
-    An immutable tuple rather than an attrs class: one is made per hit on the evaluation path.
+    An immutable tuple rather than an attrs class: one is made per hit on the evaluation path,
+    and hits sort by their first field, the measure's place in the catalog (unique in a list
+    of hits, so the rest is never compared).
     """
 
+    position: int
     compiled: CompiledMeasure
     witnesses: tuple[Record, ...]
     pending: tuple[Record, ...]
@@ -215,19 +218,19 @@ class Engine:
             return []
         functions = self._functions
         members = plan.members
-        measures = self.measures
         confirmed = make_env(facts, include_pending=False)
         with_pending: Env | None = None
         # keys of the records under objection (``related`` for a related subject's); None: none
-        pending_keys = _pending_keys(facts) or None
+        pending_keys = (_pending_keys(facts) or None) if _has_pending(facts) else None
         record_keys_ = self._record_keys
         hits: list[Triggered] = []
+        new = _new_hit
         for condition in candidates:
             function = functions[condition]
             witnesses = function(confirmed)
             if witnesses is not None:
-                for position in members[condition]:
-                    hits.append(Triggered(measures[position], witnesses, (), False))
+                for position, compiled in members[condition]:
+                    hits.append(new(Triggered, (position, compiled, witnesses, (), False)))
                 continue
             if pending_keys is None:
                 continue
@@ -242,10 +245,10 @@ class Engine:
                 # Through a negation the witnesses name no record; then every record under
                 # objection is what tips it (they are all the two evaluations differ by).
                 pending = pending or _all_pending(facts)
-                for position in members[condition]:
-                    hits.append(Triggered(measures[position], witnesses, pending, True))
+                for position, compiled in members[condition]:
+                    hits.append(new(Triggered, (position, compiled, witnesses, pending, True)))
         if len(hits) > 1:
-            hits.sort(key=_position)
+            hits.sort()
         return hits
 
     def _plan(self, as_of: datetime.date, matter: str | None) -> _Plan:
@@ -255,10 +258,10 @@ class Engine:
         if plan is None:
             if len(self._plans) >= 256:
                 self._plans.clear()
-            members: list[list[int]] = [[] for _ in self._functions]
+            members: list[list[tuple[int, CompiledMeasure]]] = [[] for _ in self._functions]
             for position, item in enumerate(self.measures):
                 if self._in_force(item.measure, as_of, matter):
-                    members[self._shared[position]].append(position)
+                    members[self._shared[position]].append((position, item))
             always: list[int] = []
             index: dict[str, list[int]] = {}
             for condition, keys in enumerate(self._condition_keys):
@@ -413,8 +416,8 @@ class _Plan:
     always: tuple[int, ...]
     #: trigger key -> conditions it can make true
     index: Mapping[str, tuple[int, ...]]
-    #: condition -> positions of the measures in force that share it
-    members: tuple[tuple[int, ...], ...]
+    #: condition -> (position, measure) of the measures in force that share it
+    members: tuple[tuple[tuple[int, CompiledMeasure], ...], ...]
     #: record shape -> the conditions a record of that shape can make true (filled as met)
     by_shape: dict[tuple[object, ...], tuple[int, ...]] = attrs.field(factory=dict, eq=False)
     #: the same for a record of a related subject (``related:`` keys)
@@ -427,36 +430,58 @@ class _Plan:
         records) can make true: the union of what each record's keys index, looked up once
         per record shape."""
         found = set(self.always)
+        known = self.by_shape
         for records in (facts.counted, facts.pending):
             for record in records:
-                found.update(self._of_shape(record, self.by_shape, ""))
+                shape = (
+                    record.kind,
+                    record.list_name,
+                    record.dishonest,
+                    record.domain,
+                    record.severity,
+                    record.tags,
+                )
+                conditions = known.get(shape)
+                if conditions is None:
+                    conditions = self._of_shape(shape, record, known, "")
+                if conditions:
+                    found.update(conditions)
         if facts.related:
             found.update(self.index.get("related", ()))
+            known = self.by_related_shape
             for _, related in facts.related:
                 for records in (related.counted, related.pending):
                     for record in records:
-                        found.update(self._of_shape(record, self.by_related_shape, "related:"))
+                        shape = (
+                            record.kind,
+                            record.list_name,
+                            record.dishonest,
+                            record.domain,
+                            record.severity,
+                            record.tags,
+                        )
+                        conditions = known.get(shape)
+                        if conditions is None:
+                            conditions = self._of_shape(shape, record, known, "related:")
+                        if conditions:
+                            found.update(conditions)
         return found
 
     def _of_shape(
-        self, record: Record, known: dict[tuple[object, ...], tuple[int, ...]], prefix: str
+        self,
+        shape: tuple[object, ...],
+        record: Record,
+        known: dict[tuple[object, ...], tuple[int, ...]],
+        prefix: str,
     ) -> tuple[int, ...]:
-        shape = (
-            record.kind,
-            record.list_name,
-            record.dishonest,
-            record.domain,
-            record.severity,
-            record.tags,
+        """The conditions a record of a shape not met before can make true (kept in ``known``:
+        the shape is all of a record its keys read)."""
+        if len(known) >= 65536:
+            known.clear()
+        index = self.index
+        conditions = known[shape] = tuple(
+            sorted({c for key in index_keys_of(record) for c in index.get(prefix + key, ())})
         )
-        conditions = known.get(shape)
-        if conditions is None:
-            if len(known) >= 65536:
-                known.clear()
-            index = self.index
-            conditions = known[shape] = tuple(
-                sorted({c for key in index_keys_of(record) for c in index.get(prefix + key, ())})
-            )
         return conditions
 
 
@@ -476,17 +501,43 @@ def _worked_signature(measure: Measure) -> tuple[object, ...]:
     return (measure.duration, measure.kind, measure.domains, measure.impact)
 
 
-def _position(hit: Triggered) -> int:
-    return hit.compiled.position
+#: a hit from its fields without ``Triggered.__new__`` (a Python function) in between
+_new_hit = tuple.__new__
+
+
+def _has_pending(facts: Facts) -> bool:
+    if facts.pending:
+        return True
+    return any(related.pending for _, related in facts.related)
 
 
 def _never(env: Env) -> Witnesses | None:
     return None
 
 
+#: record shape (all that ``index_keys_of`` reads) -> its keys
+_keys_by_shape: dict[tuple[object, ...], tuple[str, ...]] = {}
+
+
 def _pending_keys(facts: Facts) -> set[str]:
     """The keys of the records under objection; ``related`` if a related subject has one."""
-    keys = {key for record in facts.pending for key in index_keys_of(record)}
+    keys: set[str] = set()
+    known = _keys_by_shape
+    for record in facts.pending:
+        shape = (
+            record.kind,
+            record.list_name,
+            record.dishonest,
+            record.domain,
+            record.severity,
+            record.tags,
+        )
+        found = known.get(shape)
+        if found is None:
+            if len(known) >= 65536:
+                known.clear()
+            found = known[shape] = index_keys_of(record)
+        keys.update(found)
     if any(related.pending for _, related in facts.related):
         keys.add("related")
     return keys

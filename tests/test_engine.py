@@ -204,6 +204,23 @@ def test_the_same_producer_after_repair(national) -> None:  # type: ignore[no-un
     ]
 
 
+def test_decisions_compare_and_hash_by_the_records_they_set_aside(national) -> None:  # type: ignore[no-untyped-def]
+    # set_aside is worked out on first read, yet decisions compare (and hash) by it
+    data = _producer(
+        _penalty("P1", "2023-03-01", "serious", status="repaired", status_since="2024-04-01"),
+    )
+    before = national.evaluate(dossier_from_data(data), as_of=datetime.date(2024, 3, 1))
+    after = national.evaluate(dossier_from_data(data), as_of=AS_OF)
+    again = national.evaluate(dossier_from_data(data), as_of=AS_OF)
+    assert after == again
+    assert hash(after) == hash(again)
+    assert [(s.record.id, s.reason.value) for s in after.set_aside] == [("P1", "repaired")]
+    assert before.set_aside == ()
+    # the same outcomes and everything else alike but for what is set aside: not equal
+    assert attrs.evolve(before, as_of=AS_OF, outcomes=after.outcomes) != after
+    assert attrs.evolve(after, facts=None).set_aside == ()
+
+
 def test_record_under_objection_suspends_and_does_not_apply(national) -> None:  # type: ignore[no-untyped-def]
     data = _producer(_penalty("P1", "2024-02-01", "serious", status="objection_pending"))
     decision = national.evaluate(dossier_from_data(data), as_of=AS_OF)

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from credit_rules.facts import SetAside
+from credit_rules.facts import Facts, SetAside
 from credit_rules.model import (
     Measure,
     MeasureKind,
@@ -158,6 +158,13 @@ class MeasureOutcome:
         return data
 
 
+def all_set_aside(facts: Facts | None) -> tuple[SetAside, ...]:
+    """The records set aside for a subject and for each of its related subjects."""
+    if facts is None:
+        return ()
+    return facts.set_aside + tuple(s for _, related in facts.related for s in related.set_aside)
+
+
 @attrs.frozen(slots=True)
 class Decision:
     """Every measure that applies (or is suspended, withheld, set aside) for one subject."""
@@ -169,7 +176,15 @@ class Decision:
     catalog_fingerprint: str
     library_version: str
     outcomes: tuple[MeasureOutcome, ...]
-    set_aside: tuple[SetAside, ...] = ()
+    #: the records as classified for the decision; decisions compare by the records they set
+    #: aside, worked out from these when first read (``set_aside``)
+    facts: Facts | None = attrs.field(default=None, eq=all_set_aside)
+
+    @property
+    def set_aside(self) -> tuple[SetAside, ...]:
+        """The records that did not count, with why: the subject's, then each related
+        subject's (worked out on first read: the matcher never needs them)."""
+        return all_set_aside(self.facts)
 
     def applied(self) -> tuple[MeasureOutcome, ...]:
         """Outcomes in force (applies or advisory)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -39,6 +40,7 @@ from credit_rules.errors import (
 from credit_rules.facts import Facts, build_facts, counts_as_dishonest, record_end
 from credit_rules.lint import errors_of, lint
 from credit_rules.model import (
+    DISHONEST_KINDS,
     Catalog,
     CatalogInfo,
     Dossier,
@@ -189,7 +191,6 @@ class Engine:
             policy=self.catalog.policy,
         )
         outcomes = self._outcomes(facts, as_of=as_of, matter=matter)
-        set_aside = facts.set_aside + tuple(s for _, f in facts.related for s in f.set_aside)
         return Decision(
             subject=dossier.subject,
             as_of=as_of,
@@ -198,7 +199,7 @@ class Engine:
             catalog_fingerprint=self.catalog.fingerprint,
             library_version=__version__,
             outcomes=outcomes,
-            set_aside=set_aside,
+            facts=facts,
         )
 
     # -- internals --------------------------------------------------------------------------
@@ -296,21 +297,27 @@ class Engine:
         outcomes: list[MeasureOutcome] = []
         memo: dict[tuple[int, int], _Worked] = {}
         itself = _self_target(subject)
+        is_person = subject.is_person
+        # the persons an organisation's measures can reach, with their roles (made once)
+        persons: list[tuple[Role, Target]] | None = None
         # The subject's own triggered measures: to itself, and to persons through it.
         for hit in self.triggered(facts, as_of=as_of, matter=matter):
             measure = hit.compiled.measure
             targets = []
             if subject.kind in measure.target_kinds:
                 targets.append(itself)
-            if not subject.is_person and measure.target_roles:
-                targets.extend(
-                    _person_target(related.subject, subject, related)
-                    for related, _ in facts.related
-                    if related.role in measure.target_roles and related.subject.is_person
-                )
+            roles = measure.target_roles
+            if roles and not is_person:
+                if persons is None:
+                    persons = [
+                        (related.role, _person_target(related.subject, subject, related))
+                        for related, _ in facts.related
+                        if related.subject.is_person
+                    ]
+                targets.extend(target for role, target in persons if role in roles)
             outcomes.extend(self._outcomes_of(hit, targets, as_of, memo))
         # A person reached through the organisations they hold a role in.
-        if subject.is_person:
+        if is_person:
             for related, org_facts in facts.related:
                 if related.subject.is_person:
                     continue
@@ -580,8 +587,17 @@ def _period(
     measure: Measure, witnesses: Sequence[Record], catalog: Catalog
 ) -> tuple[datetime.date | None, datetime.date | None, str]:
     """Start, end and what ends the measure, from its duration and its witnesses."""
-    dishonest = [r for r in witnesses if counts_as_dishonest(r)] or list(witnesses)
-    start = max((r.decided_on for r in dishonest), default=None)
+    dishonest: list[Record] = []
+    for record in witnesses:
+        flag = record.dishonest  # counts_as_dishonest, inlined: this runs for every hit
+        if flag is True or (flag is None and record.kind in DISHONEST_KINDS):
+            dishonest.append(record)
+    if not dishonest:
+        dishonest = list(witnesses)
+    start: datetime.date | None = None
+    for record in dishonest:
+        if start is None or record.decided_on > start:
+            start = record.decided_on
     duration = measure.duration
     if duration.kind is DurationKind.PERMANENT:
         return start, None, "permanent"
@@ -604,10 +620,13 @@ def _period(
 
 
 _STATUS_RANK = {status: rank for rank, status in enumerate(OutcomeStatus)}
+_RESTRICTION = MeasureKind.RESTRICTION
+_INCENTIVE = MeasureKind.INCENTIVE
 
 
 def _dedupe(outcomes: Iterable[MeasureOutcome]) -> list[MeasureOutcome]:
-    """One outcome per (measure, target, role): the strongest status wins."""
+    """One outcome per (measure, target, role): the strongest status wins; in the order of
+    ``MeasureOutcome.sort_key`` (its fields read directly: this runs for every outcome)."""
     best: dict[tuple[str, str, str | None, Role | None], MeasureOutcome] = {}
     rank = _STATUS_RANK
     for outcome in outcomes:
@@ -616,29 +635,56 @@ def _dedupe(outcomes: Iterable[MeasureOutcome]) -> list[MeasureOutcome]:
         held = best.get(key)
         if held is None or rank[outcome.status] < rank[held.status]:
             best[key] = outcome
-    return sorted(best.values(), key=MeasureOutcome.sort_key)
+    keyed = []
+    for (measure_id, subject_id, _, role), outcome in best.items():
+        keyed.append(
+            (
+                0 if role is None else 1,
+                subject_id,
+                "" if role is None else role._value_,
+                0 if outcome.measure.kind is _RESTRICTION else 1,
+                measure_id,
+                outcome,
+            )
+        )
+    keyed.sort(key=_without_outcome)
+    return [item[5] for item in keyed]
+
+
+#: the sort key of ``_dedupe``'s rows: ``MeasureOutcome.sort_key`` (unique per row)
+_without_outcome = operator.itemgetter(0, 1, 2, 3, 4)
 
 
 def _withhold(outcomes: list[MeasureOutcome]) -> tuple[MeasureOutcome, ...]:
     """Incentives are not given to a target under a restriction in force (unless overridden)."""
     blocking: dict[str, list[str]] = {}
+    incentives = False
     for outcome in outcomes:
-        if outcome.measure.kind is MeasureKind.RESTRICTION and outcome.status in IN_FORCE:
-            blocking.setdefault(outcome.target.subject_id, []).append(outcome.measure.id)
-    if not blocking:
+        kind = outcome.measure.kind
+        if kind is _RESTRICTION:
+            if outcome.status in IN_FORCE:
+                blocking.setdefault(outcome.target.subject_id, []).append(outcome.measure.id)
+        elif kind is _INCENTIVE:
+            incentives = True
+    if not blocking or not incentives:
         return tuple(outcomes)
     result: list[MeasureOutcome] = []
     for outcome in outcomes:
-        blockers = blocking.get(outcome.target.subject_id)
-        if (
-            blockers
-            and outcome.measure.kind is MeasureKind.INCENTIVE
-            and outcome.status in IN_FORCE
-            and not outcome.measure.overrides_restrictions
-        ):
-            outcome = attrs.evolve(
-                outcome, status=OutcomeStatus.WITHHELD, withheld_by=tuple(sorted(set(blockers)))
-            )
+        if outcome.measure.kind is _INCENTIVE and outcome.status in IN_FORCE:
+            blockers = blocking.get(outcome.target.subject_id)
+            if blockers and not outcome.measure.overrides_restrictions:
+                outcome = MeasureOutcome(
+                    outcome.measure,
+                    OutcomeStatus.WITHHELD,
+                    outcome.target,
+                    outcome.start,
+                    outcome.end,
+                    outcome.ends_by,
+                    outcome.witnesses,
+                    outcome.pending,
+                    outcome.checks,
+                    tuple(sorted(set(blockers))),
+                )
         result.append(outcome)
     return tuple(result)
 

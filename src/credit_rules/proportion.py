@@ -76,15 +76,20 @@ def gravity_of(record: Record, vocabulary: Vocabulary) -> Severity | None:
     So a red-list entry, a rating or a commitment grades nothing unless marked dishonest.
     """
     listed_gravity: Severity | None = None
-    if record.kind is RecordKind.LIST_ENTRY:
+    kind = record.kind
+    if kind is RecordKind.LIST_ENTRY:
         listed = vocabulary.lists.get(record.list_name or "")
         if listed is not None and listed.kind in GRADED_LISTS:
             listed_gravity = listed.gravity
-    if record.kind in DISHONEST_KINDS or record.dishonest is True:
+    if kind in DISHONEST_KINDS or record.dishonest is True:
         own = record.severity or Severity.GENERAL
-        if listed_gravity is None or own.rank > listed_gravity.rank:
+        if listed_gravity is None or _RANK[own] > _RANK[listed_gravity]:
             return own
     return listed_gravity
+
+
+#: Severity.rank as a table (this is read for every witness of every restriction)
+_RANK = {severity: severity.rank for severity in Severity}
 
 
 def list_categories(listed: ListDef, policy: Policy) -> tuple[str, ...]:
@@ -229,9 +234,20 @@ def _gravity(
     required = policy.proportion.get(measure.impact)
     if required is None:
         return None
-    graded = [(g, r) for r in records if (g := gravity_of(r, vocabulary)) is not None]
+    worst: Severity | None = None
+    record: Record | None = None
+    for candidate in records:
+        found = gravity_of(candidate, vocabulary)
+        if found is None:
+            continue
+        if (
+            worst is None
+            or _RANK[found] > _RANK[worst]
+            or (found is worst and record is not None and candidate.id > record.id)
+        ):
+            worst, record = found, candidate
     impact = measure.impact.value
-    if not graded:
+    if worst is None or record is None:
         return Check(
             GRAVITY,
             False,
@@ -240,8 +256,7 @@ def _gravity(
             f"影响程度 `{impact}` 要求失信行为严重程度不低于 `{required.value}`；"
             "触发记录未认定任何失信行为的严重程度",
         )
-    worst, record = max(graded, key=lambda pair: (pair[0].rank, pair[1].id))
-    if worst < required:
+    if _RANK[worst] < _RANK[required]:
         return Check(
             GRAVITY,
             False,

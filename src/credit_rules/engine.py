@@ -351,9 +351,10 @@ class Engine:
                 measure, hit.witnesses, policy=catalog.policy, vocabulary=catalog.vocabulary
             )
             # the witnesses are kept alive by the memo, so their id is not reused meanwhile
-            worked = memo[key] = _Worked(start, end, ends_by, found, hit.witnesses)
+            failed = any(not c.passed for c in found)
+            worked = memo[key] = _Worked(start, end, ends_by, found, failed, hit.witnesses)
         start, end, ends_by, checks = worked.start, worked.end, worked.ends_by, worked.checks
-        if any(not c.passed for c in checks):
+        if worked.failed:
             # A failed check decides even under objection: resolving it cannot make it apply.
             status = OutcomeStatus.SET_ASIDE
         elif hit.suspended:
@@ -364,18 +365,10 @@ class Engine:
             status = OutcomeStatus.ADVISORY
         else:
             status = OutcomeStatus.APPLIES
+        witnesses, pending = hit.witnesses, hit.pending
+        # positional: (measure, status, target, start, end, ends_by, witnesses, pending, checks)
         return [
-            MeasureOutcome(
-                measure=measure,
-                status=status,
-                target=target,
-                start=start,
-                end=end,
-                ends_by=ends_by,
-                witnesses=hit.witnesses,
-                pending=hit.pending,
-                checks=checks,
-            )
+            MeasureOutcome(measure, status, target, start, end, ends_by, witnesses, pending, checks)
             for target in targets
         ]
 
@@ -499,6 +492,8 @@ class _Worked(NamedTuple):
     end: datetime.date | None
     ends_by: str
     checks: tuple[Check, ...]
+    #: whether any of the checks failed
+    failed: bool
     #: held so that the witnesses' id stays theirs while the memo lives
     witnesses: tuple[Record, ...]
 

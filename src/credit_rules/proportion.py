@@ -246,30 +246,30 @@ def _gravity(
             or (found is worst and record is not None and candidate.id > record.id)
         ):
             worst, record = found, candidate
-    impact = measure.impact.value
+    impact = measure.impact._value_  # .value is a Python property on 3.11
     if worst is None or record is None:
         return Check(
             GRAVITY,
             False,
-            f"impact `{impact}` needs conduct of gravity `{required.value}` or more; "
+            f"impact `{impact}` needs conduct of gravity `{required._value_}` or more; "
             "no triggering record grades any conduct",
-            f"影响程度 `{impact}` 要求失信行为严重程度不低于 `{required.value}`；"
+            f"影响程度 `{impact}` 要求失信行为严重程度不低于 `{required._value_}`；"
             "触发记录未认定任何失信行为的严重程度",
         )
     if _RANK[worst] < _RANK[required]:
         return Check(
             GRAVITY,
             False,
-            f"impact `{impact}` needs conduct of gravity `{required.value}` or more; "
-            f"the gravest is `{worst.value}` (`{record.id}`)",
-            f"影响程度 `{impact}` 要求失信行为严重程度不低于 `{required.value}`；"
-            f"最严重的为 `{worst.value}`（`{record.id}`），不符合过惩相当",
+            f"impact `{impact}` needs conduct of gravity `{required._value_}` or more; "
+            f"the gravest is `{worst._value_}` (`{record.id}`)",
+            f"影响程度 `{impact}` 要求失信行为严重程度不低于 `{required._value_}`；"
+            f"最严重的为 `{worst._value_}`（`{record.id}`），不符合过惩相当",
         )
     return Check(
         GRAVITY,
         True,
-        f"conduct of gravity `{worst.value}` (`{record.id}`) meets `{required.value}` "
+        f"conduct of gravity `{worst._value_}` (`{record.id}`) meets `{required._value_}` "
         f"for impact `{impact}`",
-        f"失信行为严重程度 `{worst.value}`（`{record.id}`）达到影响程度 `{impact}` "
-        f"所要求的 `{required.value}`",
+        f"失信行为严重程度 `{worst._value_}`（`{record.id}`）达到影响程度 `{impact}` "
+        f"所要求的 `{required._value_}`",
     )

@@ -430,41 +430,21 @@ class _Plan:
         records) can make true: the union of what each record's keys index, looked up once
         per record shape."""
         found = set(self.always)
-        known = self.by_shape
-        for records in (facts.counted, facts.pending):
-            for record in records:
-                shape = (
-                    record.kind,
-                    record.list_name,
-                    record.dishonest,
-                    record.domain,
-                    record.severity,
-                    record.tags,
-                )
-                conditions = known.get(shape)
-                if conditions is None:
-                    conditions = self._of_shape(shape, record, known, "")
-                if conditions:
-                    found.update(conditions)
+        sources: list[tuple[Facts, dict[tuple[object, ...], tuple[int, ...]], str]] = [
+            (facts, self.by_shape, "")
+        ]
         if facts.related:
             found.update(self.index.get("related", ()))
-            known = self.by_related_shape
-            for _, related in facts.related:
-                for records in (related.counted, related.pending):
-                    for record in records:
-                        shape = (
-                            record.kind,
-                            record.list_name,
-                            record.dishonest,
-                            record.domain,
-                            record.severity,
-                            record.tags,
-                        )
-                        conditions = known.get(shape)
-                        if conditions is None:
-                            conditions = self._of_shape(shape, record, known, "related:")
-                        if conditions:
-                            found.update(conditions)
+            sources += [(other, self.by_related_shape, "related:") for _, other in facts.related]
+        for entity, known, prefix in sources:
+            for records in (entity.counted, entity.pending):
+                for record in records:
+                    shape = _shape_of(record)
+                    conditions = known.get(shape)
+                    if conditions is None:
+                        conditions = self._of_shape(shape, record, known, prefix)
+                    if conditions:
+                        found.update(conditions)
         return found
 
     def _of_shape(
@@ -517,7 +497,10 @@ def _never(env: Env) -> Witnesses | None:
     return None
 
 
-#: record shape (all that ``index_keys_of`` reads) -> its keys
+#: a record's shape: all that ``index_keys_of`` reads of it (one C call for the tuple)
+_shape_of = operator.attrgetter("kind", "list_name", "dishonest", "domain", "severity", "tags")
+
+#: record shape -> its keys
 _keys_by_shape: dict[tuple[object, ...], tuple[str, ...]] = {}
 
 
@@ -526,14 +509,7 @@ def _pending_keys(facts: Facts) -> set[str]:
     keys: set[str] = set()
     known = _keys_by_shape
     for record in facts.pending:
-        shape = (
-            record.kind,
-            record.list_name,
-            record.dishonest,
-            record.domain,
-            record.severity,
-            record.tags,
-        )
+        shape = _shape_of(record)
         found = known.get(shape)
         if found is None:
             if len(known) >= 65536:

@@ -134,6 +134,21 @@ def runtime_checks(
     return tuple(checks)
 
 
+#: the passed checks whose words name no record (one value each, shared by every decision)
+_DOCUMENTS_GIVEN = Check(
+    DOCUMENT,
+    True,
+    "the triggering conduct rests on legally effective documents",
+    "触发的失信行为均有生效法律文书认定",
+)
+_CATEGORIES_COVERED = Check(
+    LISTING_CATEGORY,
+    True,
+    "list entries are for categories their lists cover",
+    "名单记录均在其名单的法定认定范围内",
+)
+
+
 def _document(records: Sequence[Record], vocabulary: Vocabulary) -> list[Check]:
     conduct = [
         r
@@ -154,14 +169,7 @@ def _document(records: Sequence[Record], vocabulary: Vocabulary) -> list[Check]:
                 f"{names} 未载明生效法律文书（判决书、仲裁裁决书、行政处罚决定书等）",
             )
         ]
-    return [
-        Check(
-            DOCUMENT,
-            True,
-            "the triggering conduct rests on legally effective documents",
-            "触发的失信行为均有生效法律文书认定",
-        )
-    ]
+    return [_DOCUMENTS_GIVEN]
 
 
 def _listing_category(
@@ -191,14 +199,7 @@ def _listing_category(
                     f"{listed.title}的法定范围内（" + "、".join(f"`{c}`" for c in allowed) + "）",
                 )
             ]
-    return [
-        Check(
-            LISTING_CATEGORY,
-            True,
-            "list entries are for categories their lists cover",
-            "名单记录均在其名单的法定认定范围内",
-        )
-    ]
+    return [_CATEGORIES_COVERED]
 
 
 def _relevance(measure: Measure, records: Sequence[Record], relevant: Sequence[Record]) -> Check:

@@ -8,7 +8,7 @@ Errors: :class:`~credit_rules.errors.CompileError` (``CR-E321``) if Python refus
 code, which only a condition far beyond the parser's nesting limit could cause.
 
 The generated source is straight-line Python: one function per ``and``/``or``/``related``,
-record filters as inline boolean expressions over ``r``, comprehensions over the records of the
+record filters as inline boolean expressions over ``r``, plain loops over the records of the
 one kind a filter allows when it allows one. Nothing is parsed or walked at evaluation time.
 User text reaches the source only as ``repr`` of a string or as a validated enum member; the
 module gets a unique file name registered in ``linecache`` and comments naming the measure and

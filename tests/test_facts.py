@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import attrs
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -149,3 +150,18 @@ def test_record_of_another_subject_is_set_aside_with_its_owner() -> None:
     assert facts.set_aside == (
         SetAside(stray, SetAsideReason.UNKNOWN_SUBJECT, "belongs to subject `S2`, not `S1`"),
     )
+
+
+def test_facts_built_by_hand_explain_what_they_were_given() -> None:
+    subject = Subject(id="S1", kind=SubjectKind.LEGAL_PERSON, name="甲公司")
+    as_of = datetime.date(2024, 6, 1)
+    assert Facts(subject, as_of, (), ()).set_aside == ()
+    stray = Record(
+        id="R9", subject_id="S2", kind=RecordKind.JUDGMENT, decided_on=datetime.date(2024, 1, 2)
+    )
+    given = SetAside(stray, SetAsideReason.UNKNOWN_SUBJECT, "belongs to subject `S2`, not `S1`")
+    assert Facts(subject, as_of, (), (), excluded=(stray,), set_aside=(given,)).set_aside == (
+        given,
+    )
+    with pytest.raises(ValueError, match="must be given set_aside"):
+        _ = Facts(subject, as_of, (), (), excluded=(stray,)).set_aside

@@ -105,7 +105,9 @@ class Facts:
         if found is None:
             classifier = self._classifier
             if classifier is None:
-                raise ValueError("Facts without a classifier must be given their set_aside")
+                if self.excluded:
+                    raise ValueError("Facts built without build_facts must be given set_aside")
+                return ()
             found = classifier.explain(self)
             object.__setattr__(self, "_set_aside", found)  # a cache: frozen for everyone else
         return found

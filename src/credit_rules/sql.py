@@ -1142,25 +1142,38 @@ def _entity_view(em: _Emitter, *, partitioned: bool) -> View:
     links the partition holds).
     """
     d = em.d
-    counted = "TRUE"
+    # each distinct record test is evaluated once per record, in a projection beneath the
+    # aggregate (the counts by mode, the ratings and the trigger keys read the same column)
+    tests: dict[str, str] = {}
+
+    def tested(test: str) -> str:
+        return tests.setdefault(test, f"m{len(tests)}")
+
     aggregates = ["subject_id"]
     for match, index in em.matches.items():
-        aggregates.append(f"count_if({counted} AND NOT pending AND {match}) AS n{index}_c")
-        aggregates.append(f"count_if({counted} AND {match}) AS n{index}_p")
+        m = tested(match)
+        aggregates.append(f"count_if({m} AND NOT pending) AS n{index}_c")
+        aggregates.append(f"count_if({m}) AS n{index}_p")
     key = d.struct(["decided_on", "id"])
     value = d.struct(["grade", "id"])
     for scheme, index in em.schemes.items():
-        rating = em.leaf_match(_Leaf("rating", name=scheme), "")
+        m = tested(em.leaf_match(_Leaf("rating", name=scheme), ""))
         for mode, extra in (("c", " AND NOT pending"), ("p", "")):
             aggregates.append(
-                f"{d.arg_max(value, key)} FILTER (WHERE {counted}{extra} AND {rating}) "
-                f"AS rs{index}_{mode}"
+                f"{d.arg_max(value, key)} FILTER (WHERE {m}{extra}) AS rs{index}_{mode}"
             )
     for flag, index in em.flags.items():
-        aggregates.append(f"count_if({counted} AND {em.flag_match(flag)}) > 0 AS t{index}")
-    aggregates.append(f"count_if({counted} AND pending) > 0 AS has_pending")
+        aggregates.append(f"count_if({tested(em.flag_match(flag))}) > 0 AS t{index}")
+    aggregates.append("count_if(pending) > 0 AS has_pending")
     aggregates.append(f"{d.sorted_list('id', 'pending')} AS own_pending")
-    agg = f"SELECT {', '.join(aggregates)} FROM {COUNTED_VIEW} GROUP BY subject_id"
+    projected = ", ".join(
+        ["subject_id", "id", "pending", "grade", "decided_on"]
+        + [f"{test} AS {name}" for test, name in tests.items()]
+    )
+    agg = (
+        f"SELECT {', '.join(aggregates)} FROM (SELECT {projected} FROM {COUNTED_VIEW}) c "
+        "GROUP BY subject_id"
+    )
     day = d.date(em.as_of)
     columns = [
         "s.id AS entity",

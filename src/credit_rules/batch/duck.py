@@ -151,8 +151,8 @@ class DuckSession:
     def materialise(self, view: str, table: str, *, progress: Progress | None = None) -> int:
         """Compute a view into a temporary table; returns its row count."""
         self._run(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {view}", progress)
-        count = self.connection.execute(f"SELECT count(*) FROM {table}").fetchone()
-        return int(count[0]) if count else 0
+        count = self.connection.execute(f"SELECT count(*) FROM {table}").fetchall()
+        return int(count[0][0]) if count else 0
 
     def copy(
         self,

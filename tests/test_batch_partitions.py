@@ -18,7 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from batch_strategies import parity_cases
-from credit_rules.batch import BatchResult, evaluate, partitions_for, plan_for, run_batch
+from credit_rules.batch import (
+    BatchResult,
+    OutcomeRow,
+    evaluate,
+    partitions_for,
+    plan_for,
+    run_batch,
+)
 from credit_rules.batch.io import FileFormat
 from credit_rules.batch.progress import ProgressDisplay
 from credit_rules.batch.tables import Population
@@ -200,3 +207,26 @@ def test_a_partitioned_plan_names_its_partition_and_count_only_through_its_metho
     assert "bucket = 2" in text
     with pytest.raises(ValueError, match="at least 1"):
         split.shared(0)
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_a_parquet_file_with_statistics_has_the_rows_and_counts_of_a_run_without(
+    generated: tuple[Catalog, Path], tmp_path: Path, partitions: int
+) -> None:
+    # statistics materialise the result before it is written: the connection must be free
+    # for the writer's query afterwards (DuckDB 2 refuses one with a result unfetched)
+    catalog, directory = generated
+    files = _files(directory)
+    whole = evaluate(catalog, **files, as_of=AS_OF, partitions=1, statistics=True)
+    output = tmp_path / "out.parquet"
+    written = evaluate(
+        catalog, **files, as_of=AS_OF, output=output, partitions=partitions, statistics=True
+    )
+    assert written.statistics == whole.statistics
+    assert written.outcomes == whole.outcomes
+    rows = duckdb.sql(f"SELECT * FROM read_parquet('{output}')").fetchall()
+    names = [d[0] for d in duckdb.sql(f"SELECT * FROM read_parquet('{output}')").description]
+    found = sorted(
+        (OutcomeRow.from_row(dict(zip(names, r, strict=True))) for r in rows), key=OutcomeRow.key
+    )
+    assert tuple(found) == whole.rows

@@ -656,6 +656,8 @@ class _Emitter:
         #: the record tests of measures whose witnesses are simply every record their parts
         #: match, each distinct test once (its index is the hit's ``scan``)
         self.scans: dict[str, int] = {}
+        #: the select list of a witness row over a counted record ``f`` (_witness_columns)
+        self.witness_columns = ""
 
     # -- record filters (over a cr_facts row whose columns start with ``p``) -----------------
 
@@ -940,6 +942,7 @@ def compile_plan(
             every one of them listed.
     """
     emitter = _Emitter(dialect, as_of)
+    emitter.witness_columns = _witness_columns(dialect, vocabulary, policy)
     kept = measures_in_force(items, layers=layers, as_of=as_of, matter=matter)
     hits: list[str] = []
     witnesses: list[str] = []
@@ -958,7 +961,7 @@ def compile_plan(
         raise CompileError(emitter.problems)
     d = dialect
     t = d.text_type()
-    witness_columns = ", ".join(f"f.{c}" for c in _WITNESS_COLUMNS)
+    witness_columns = emitter.witness_columns
     no_hits = (
         f"SELECT CAST(NULL AS {t}) AS entity, CAST(NULL AS {t}) AS measure_id, "
         "CAST(NULL AS INTEGER) AS measure_no, "
@@ -969,7 +972,8 @@ def compile_plan(
         # each record with the tests it passes, tested once (not once per hit), joined to the
         # hits by subject and test
         tested = d.array([f"CASE WHEN {test} THEN {j} END" for test, j in emitter.scans.items()])
-        scans = f"SELECT f.*, {d.explode(d.compact(tested))} AS scan FROM {COUNTED_VIEW} f"
+        read = ", ".join(f"f.{c}" for c in _WITNESS_READS)
+        scans = f"SELECT {read}, {d.explode(d.compact(tested))} AS scan FROM {COUNTED_VIEW} f"
         witnesses.append(
             f"SELECT h.hit, h.measure_id, {witness_columns} "
             f"FROM {HITS_VIEW} h JOIN ({scans}) f ON f.subject_id = h.entity AND f.scan = h.scan "
@@ -1142,25 +1146,38 @@ def _entity_view(em: _Emitter, *, partitioned: bool) -> View:
     links the partition holds).
     """
     d = em.d
-    counted = "TRUE"
+    # each distinct record test is evaluated once per record, in a projection beneath the
+    # aggregate (the counts by mode, the ratings and the trigger keys read the same column)
+    tests: dict[str, str] = {}
+
+    def tested(test: str) -> str:
+        return tests.setdefault(test, f"m{len(tests)}")
+
     aggregates = ["subject_id"]
     for match, index in em.matches.items():
-        aggregates.append(f"count_if({counted} AND NOT pending AND {match}) AS n{index}_c")
-        aggregates.append(f"count_if({counted} AND {match}) AS n{index}_p")
+        m = tested(match)
+        aggregates.append(f"count_if({m} AND NOT pending) AS n{index}_c")
+        aggregates.append(f"count_if({m}) AS n{index}_p")
     key = d.struct(["decided_on", "id"])
     value = d.struct(["grade", "id"])
     for scheme, index in em.schemes.items():
-        rating = em.leaf_match(_Leaf("rating", name=scheme), "")
+        m = tested(em.leaf_match(_Leaf("rating", name=scheme), ""))
         for mode, extra in (("c", " AND NOT pending"), ("p", "")):
             aggregates.append(
-                f"{d.arg_max(value, key)} FILTER (WHERE {counted}{extra} AND {rating}) "
-                f"AS rs{index}_{mode}"
+                f"{d.arg_max(value, key)} FILTER (WHERE {m}{extra}) AS rs{index}_{mode}"
             )
     for flag, index in em.flags.items():
-        aggregates.append(f"count_if({counted} AND {em.flag_match(flag)}) > 0 AS t{index}")
-    aggregates.append(f"count_if({counted} AND pending) > 0 AS has_pending")
+        aggregates.append(f"count_if({tested(em.flag_match(flag))}) > 0 AS t{index}")
+    aggregates.append("count_if(pending) > 0 AS has_pending")
     aggregates.append(f"{d.sorted_list('id', 'pending')} AS own_pending")
-    agg = f"SELECT {', '.join(aggregates)} FROM {COUNTED_VIEW} GROUP BY subject_id"
+    projected = ", ".join(
+        ["subject_id", "id", "pending", "grade", "decided_on"]
+        + [f"{test} AS {name}" for test, name in tests.items()]
+    )
+    agg = (
+        f"SELECT {', '.join(aggregates)} FROM (SELECT {projected} FROM {COUNTED_VIEW}) c "
+        "GROUP BY subject_id"
+    )
     day = d.date(em.as_of)
     columns = [
         "s.id AS entity",
@@ -1241,21 +1258,52 @@ def _eval_view(em: _Emitter, *, partitioned: bool) -> View:
     return View(EVAL_VIEW, sql)
 
 
-_WITNESS_COLUMNS = (
+#: the columns of a counted record that :func:`_witness_columns` reads
+_WITNESS_READS = (
     "subject_id",
     "id",
     "decided_on",
     "dishonest_n",
-    "kind",
     "exit_on",
     "end_n",
     "domain",
     "gravity_rank",
     "pending",
+    "kind",
     "category",
     "document_kind",
     "list_name",
 )
+
+
+def _witness_columns(d: Dialect, vocabulary: Vocabulary, policy: Policy) -> str:
+    """The columns of a witness row, over a counted record ``f``: what the periods and checks
+    read of it (``cr_info``), the record's texts reduced to the flags they decide, so that
+    each witness row carries two strings (the record's subject and id) and no more.
+
+    ``is_le``: a list entry; ``no_doc``: conduct of a kind other than a list entry without a
+    legally effective document (proportion.DOCUMENT); ``bad_entry``: an entry of a list whose
+    categories are restricted, in another category (proportion._listing_category).
+    """
+    le = d.string(RecordKind.LIST_ENTRY.value)
+    restricted = []
+    for name, list_def in sorted(vocabulary.lists.items()):
+        allowed = list_categories(list_def, policy)
+        if allowed:
+            restricted.append(f"WHEN {d.string(name)} THEN f.category NOT IN {d.strings(allowed)}")
+    bad_entry = (
+        f"(f.kind = {le} AND f.category IS NOT NULL AND "
+        f"COALESCE(CASE f.list_name {' '.join(restricted)} END, FALSE))"
+        if restricted
+        else "FALSE"
+    )
+    columns = [f"f.{c}" for c in _WITNESS_READS[:9]]
+    columns += [
+        f"(f.kind = {le}) AS is_le",
+        f"(f.kind <> {le} AND f.gravity_rank IS NOT NULL AND f.document_kind IS NULL) AS no_doc",
+        f"{bad_entry} AS bad_entry",
+    ]
+    return ", ".join(columns)
 
 
 def _measure_sql(
@@ -1278,7 +1326,7 @@ def _measure_sql(
     hits = []
     witnesses = []
     related = []
-    columns = ", ".join(f"f.{c}" for c in _WITNESS_COLUMNS)
+    columns = em.witness_columns
     for relmode in relmodes:
         bare = relmode == "bare"
         held = {m: em.holds(condition, m, bare=bare) for m in _MODES}
@@ -1424,20 +1472,6 @@ def _list_type(d: Dialect) -> str:
 
 def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Vocabulary) -> View:
     """``cr_info``: per hit, its period, runtime checks and status (engine._outcome)."""
-    le = d.string(RecordKind.LIST_ENTRY.value)
-    # proportion._listing_category: entries of a list whose categories are restricted
-    restricted = []
-    for name, list_def in sorted(vocabulary.lists.items()):
-        allowed = list_categories(list_def, policy)
-        if allowed:
-            when = f"WHEN {d.string(name)} THEN category NOT IN {d.strings(allowed)}"
-            restricted.append(when)
-    bad_entry = (
-        f"(kind = {le} AND category IS NOT NULL AND "
-        f"COALESCE(CASE list_name {' '.join(restricted)} END, FALSE))"
-        if restricted
-        else "FALSE"
-    )
     relevant = f"COALESCE({d.contains('m.domains', 'w.domain')}, FALSE)"
     rows = (
         f"SELECT w.*, {relevant} AS relevant FROM {WITNESS_VIEW} w "
@@ -1450,13 +1484,12 @@ def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Voc
         "count_if(end_n IS NULL) AS open_all, max(end_n) AS end_all, "
         "count_if(dishonest_n AND end_n IS NULL) AS open_dis, "
         "max(end_n) FILTER (WHERE dishonest_n) AS end_dis, "
-        f"count_if(kind = {le}) AS n_le, "
-        f"max(decided_on) FILTER (WHERE kind = {le}) AS start_le, "
-        f"count_if(kind = {le} AND exit_on IS NULL) AS open_le, "
-        f"max(exit_on) FILTER (WHERE kind = {le}) AS exit_le, "
-        f"count_if(kind <> {le} AND gravity_rank IS NOT NULL AND document_kind IS NULL) "
-        "AS n_nodoc, "
-        f"count_if({bad_entry}) AS n_badlist, "
+        "count_if(is_le) AS n_le, "
+        "max(decided_on) FILTER (WHERE is_le) AS start_le, "
+        "count_if(is_le AND exit_on IS NULL) AS open_le, "
+        "max(exit_on) FILTER (WHERE is_le) AS exit_le, "
+        "count_if(no_doc) AS n_nodoc, "
+        "count_if(bad_entry) AS n_badlist, "
         "count_if(relevant) AS n_rel, "
         "max(gravity_rank) AS grav_all, "
         "max(gravity_rank) FILTER (WHERE relevant) AS grav_rel, "

@@ -332,8 +332,10 @@ def _display(progress: bool | None) -> ProgressDisplay | None:
     return display if progress else None
 
 
-#: the order rows are written in (the order of :meth:`OutcomeRow.key`)
-_ORDER = "subject_id, measure_id, target_id, via_id NULLS FIRST, role NULLS FIRST"
+#: the columns rows are written in the order of, ascending and NULL first (the order of
+#: :meth:`OutcomeRow.key`)
+ORDER_COLUMNS = ("subject_id", "measure_id", "target_id", "via_id", "role")
+_ORDER = ", ".join(f"{c} NULLS FIRST" for c in ORDER_COLUMNS)
 
 
 def partitions_for(subjects: int) -> int:
@@ -368,8 +370,8 @@ def _run_duckdb(
         if display is not None:
             display("reading and checking the population", None)
         session.load_all(sources)
-        counted = session.connection.execute("SELECT count(*) FROM cr_subjects").fetchone()
-        subjects = int(counted[0]) if counted else 0
+        counted = session.connection.execute("SELECT count(*) FROM cr_subjects").fetchall()
+        subjects = int(counted[0][0]) if counted else 0
         parts = partitions if partitions is not None else partitions_for(subjects)
         if parts > 1:
             found = _partitioned(
@@ -388,14 +390,25 @@ def _run_duckdb(
         if target is not None and fmt is not None:
             if display is not None:
                 display(f"writing {target}", None)
-            order = f" ORDER BY {_ORDER}" if ordered else ""
-            written = session.copy(
-                f"SELECT * FROM {result}{order}",
-                target,
-                fmt,
-                list_columns=LIST_COLUMNS,
-                progress=display,
-            )
+            if fmt is FileFormat.PARQUET:  # sorted in Arrow, as for several partitions
+                appender = session.appender(target, fmt, list_columns=LIST_COLUMNS)
+                try:
+                    written = appender.write(
+                        f"SELECT * FROM {result}",
+                        order_by=ORDER_COLUMNS if ordered else (),
+                        progress=display,
+                    )
+                finally:
+                    appender.close()
+            else:
+                order = f" ORDER BY {_ORDER}" if ordered else ""
+                written = session.copy(
+                    f"SELECT * FROM {result}{order}",
+                    target,
+                    fmt,
+                    list_columns=LIST_COLUMNS,
+                    progress=display,
+                )
             outcomes = written if outcomes < 0 else outcomes
         else:
             rows = session.rows("cr_result")
@@ -444,8 +457,11 @@ def _partitioned(
             if appender is not None:
                 if display is not None:
                     display(label + f"writing {target}", None)
-                order = f" ORDER BY {_ORDER}" if ordered else ""
-                outcomes += appender.write(f"SELECT * FROM {result}{order}", progress=display)
+                outcomes += appender.write(
+                    f"SELECT * FROM {result}",
+                    order_by=ORDER_COLUMNS if ordered else (),
+                    progress=display,
+                )
             else:
                 part_rows = session.rows("cr_result")
                 outcomes += len(part_rows)

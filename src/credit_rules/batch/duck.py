@@ -151,8 +151,8 @@ class DuckSession:
     def materialise(self, view: str, table: str, *, progress: Progress | None = None) -> int:
         """Compute a view into a temporary table; returns its row count."""
         self._run(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {view}", progress)
-        count = self.connection.execute(f"SELECT count(*) FROM {table}").fetchone()
-        return int(count[0]) if count else 0
+        count = self.connection.execute(f"SELECT count(*) FROM {table}").fetchall()
+        return int(count[0][0]) if count else 0
 
     def copy(
         self,
@@ -255,11 +255,17 @@ class Appender:
         self._thread: threading.Thread | None = None
         self._failure: list[BaseException] = []
 
-    def write(self, query: str, *, progress: Progress | None = None) -> int:
-        """Add a query's rows; returns how many were written."""
+    def write(
+        self, query: str, *, order_by: Sequence[str] = (), progress: Progress | None = None
+    ) -> int:
+        """Add a query's rows, sorted by the ``order_by`` columns (ascending, NULL first) when
+        given; returns how many were written."""
         self.parts += 1
         if self.format is FileFormat.PARQUET:
-            return self._parquet(query)
+            return self._parquet(query, tuple(order_by))
+        if order_by:
+            keys = ", ".join(f"{c} NULLS FIRST" for c in order_by)
+            query = f"SELECT * FROM ({query}) q ORDER BY {keys}"
         part = f"{self.target}.part"
         try:
             written = self.session.copy(
@@ -276,7 +282,7 @@ class Appender:
                 os.remove(part)
         return written
 
-    def _parquet(self, query: str) -> int:
+    def _parquet(self, query: str, order_by: tuple[str, ...]) -> int:
         import pyarrow.parquet as pq
 
         table = self.session.connection.sql(query).to_arrow_table()
@@ -287,7 +293,8 @@ class Appender:
 
         def work() -> None:
             try:
-                writer.write_table(table, row_group_size=_BATCH_ROWS)
+                ordered = sort_table(table, order_by) if order_by else table
+                writer.write_table(ordered, row_group_size=_BATCH_ROWS)
             except BaseException as exc:  # re-raised by the next write or close
                 self._failure.append(exc)
 
@@ -324,6 +331,31 @@ class Appender:
 
 #: rows per Parquet row group when appending
 _BATCH_ROWS = 1 << 20
+
+
+def sort_table(table: Any, columns: Sequence[str]) -> Any:
+    """An Arrow table's rows sorted by columns (ascending, NULL first; text by its UTF-8
+    bytes): the order of DuckDB's ``ORDER BY c NULLS FIRST, …``.
+
+    Sorting in Arrow (the indices of a sort, then one gather) costs about half of DuckDB's
+    sort of the same rows with their list columns, and runs in the Parquet writer's thread,
+    beside the next partition's evaluation. A NULL sorts first through a validity key
+    before the column (so no option of the Arrow version is relied on for NULL placement).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    keys: dict[str, Any] = {}
+    sort_keys: list[tuple[str, str]] = []
+    for index, name in enumerate(columns):
+        column = table.column(name)
+        if column.null_count:
+            keys[f"v{index}"] = pc.is_valid(column)
+            sort_keys.append((f"v{index}", "ascending"))
+        keys[f"k{index}"] = column
+        sort_keys.append((f"k{index}", "ascending"))
+    indices = pc.sort_indices(pa.table(keys), sort_keys=sort_keys)
+    return table.take(indices)
 
 
 def _reader(files: Files) -> str:

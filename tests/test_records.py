@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from credit_rules import identifiers
 from credit_rules.errors import RecordsError
 from credit_rules.model import (
+    NO_LENIENCE,
     Dossier,
     EffectiveDocument,
     LenienceFacts,
@@ -1041,3 +1042,32 @@ def test_mutated_dossiers_give_a_dossier_or_records_errors(
     _assert_one_line_positioned(diagnostics, "m.yaml")
     if dossiers is not None:
         assert [type(d) for d in dossiers] == [Dossier]
+
+
+def test_records_without_lenience_facts_share_one_value() -> None:
+    # facts.build_facts skips the lenience tests by identity with NO_LENIENCE
+    dossier = dossier_from_data(
+        {
+            "subject": {"id": "S1", "kind": "legal_person", "name": "甲公司"},
+            "records": [
+                {"id": "P1", "kind": "judgment", "decided_on": "2024-01-02"},
+                {
+                    "id": "P2",
+                    "kind": "judgment",
+                    "decided_on": "2024-01-03",
+                    "lenience": {"minor": False, "force_majeure": False},
+                },
+                {
+                    "id": "P3",
+                    "kind": "judgment",
+                    "decided_on": "2024-01-04",
+                    "lenience": {"force_majeure": True},
+                },
+            ],
+        }
+    )
+    first, second, third = (record.lenience for record in dossier.records)
+    assert first is NO_LENIENCE
+    assert second is NO_LENIENCE
+    assert third == LenienceFacts(force_majeure=True)
+    assert third is not NO_LENIENCE

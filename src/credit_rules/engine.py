@@ -222,7 +222,7 @@ class Engine:
         confirmed = make_env(facts, include_pending=False)
         with_pending: Env | None = None
         # keys of the records under objection (``related`` for a related subject's); None: none
-        pending_keys = (_pending_keys(facts) or None) if _has_pending(facts) else None
+        pending_keys = _pending_keys(facts)
         record_keys_ = self._record_keys
         hits: list[Triggered] = []
         new = _new_hit
@@ -487,12 +487,6 @@ def _worked_signature(measure: Measure) -> tuple[object, ...]:
 _new_hit = tuple.__new__
 
 
-def _has_pending(facts: Facts) -> bool:
-    if facts.pending:
-        return True
-    return any(related.pending for _, related in facts.related)
-
-
 def _never(env: Env) -> Witnesses | None:
     return None
 
@@ -504,8 +498,12 @@ _shape_of = operator.attrgetter("kind", "list_name", "dishonest", "domain", "sev
 _keys_by_shape: dict[tuple[object, ...], tuple[str, ...]] = {}
 
 
-def _pending_keys(facts: Facts) -> set[str]:
-    """The keys of the records under objection; ``related`` if a related subject has one."""
+def _pending_keys(facts: Facts) -> set[str] | None:
+    """The keys of the records under objection, ``related`` if a related subject has one;
+    None when no record is under objection (or none has a key)."""
+    related = any(other.pending for _, other in facts.related)
+    if not facts.pending and not related:
+        return None
     keys: set[str] = set()
     known = _keys_by_shape
     for record in facts.pending:
@@ -516,9 +514,9 @@ def _pending_keys(facts: Facts) -> set[str]:
                 known.clear()
             found = known[shape] = index_keys_of(record)
         keys.update(found)
-    if any(related.pending for _, related in facts.related):
+    if related:
         keys.add("related")
-    return keys
+    return keys or None
 
 
 def index_keys_of(record: Record) -> tuple[str, ...]:

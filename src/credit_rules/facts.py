@@ -18,9 +18,9 @@ import attrs
 
 from credit_rules.model import (
     DISHONEST_KINDS,
+    NO_LENIENCE,
     Dossier,
     LenienceAction,
-    LenienceFacts,
     ListKind,
     Period,
     Policy,
@@ -264,7 +264,6 @@ _PENDING = RecordStatus.OBJECTION_PENDING
 _LIST_ENTRY = RecordKind.LIST_ENTRY
 _RATING = RecordKind.RATING
 _ORDER = operator.attrgetter("decided_on", "id")
-_NO_LENIENCE = LenienceFacts()
 
 
 class _Classifier:
@@ -361,7 +360,7 @@ class _Classifier:
                     continue
                 lenience = record.lenience
                 if minor or (
-                    lenience is not _NO_LENIENCE
+                    lenience is not NO_LENIENCE
                     and (lenience.minor or lenience.force_majeure or lenience.unintentional)
                 ):
                     counts, _, reduction = classify(

@@ -38,20 +38,14 @@ class _Named(enum.Enum):
         return tuple(str(member.value) for member in cls)
 
 
-#: declaration order of each ordered enum (comparisons are on the evaluation path)
-_RANKS: dict[type, dict[enum.Enum, int]] = {}
-
-
 class _Ordered(_Named):
     """An enum ordered by declaration (least first)."""
 
-    @property
+    @functools.cached_property
     def rank(self) -> int:
-        """Position in declaration order, 0 for the least."""
-        ranks = _RANKS.get(type(self))
-        if ranks is None:
-            ranks = _RANKS[type(self)] = {member: i for i, member in enumerate(type(self))}
-        return ranks[self]
+        """Position in declaration order, 0 for the least (kept on the member once read:
+        comparisons and gravity checks read it for every record they weigh)."""
+        return list(type(self)).index(self)
 
     def __lt__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -558,6 +552,18 @@ class LenienceFacts:
     force_majeure: bool = False
     unintentional: bool = False
 
+    @classmethod
+    def of(cls, *, minor: bool, force_majeure: bool, unintentional: bool) -> LenienceFacts:
+        """The facts, as :data:`NO_LENIENCE` itself when there are none (so that most records
+        share one value, and ``record.lenience is NO_LENIENCE`` tells them apart cheaply)."""
+        if not (minor or force_majeure or unintentional):
+            return NO_LENIENCE
+        return cls(minor, force_majeure, unintentional)
+
+
+#: no fact calls for lenience: every record's default, shared
+NO_LENIENCE = LenienceFacts()
+
 
 @attrs.frozen(slots=True)
 class Record:
@@ -574,7 +580,7 @@ class Record:
     status: RecordStatus = RecordStatus.ACTIVE
     status_since: datetime.date | None = None
     tags: frozenset[str] = frozenset()
-    lenience: LenienceFacts = LenienceFacts()
+    lenience: LenienceFacts = NO_LENIENCE
     #: list entries
     list_name: str | None = None
     exit_on: datetime.date | None = None

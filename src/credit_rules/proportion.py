@@ -83,13 +83,9 @@ def gravity_of(record: Record, vocabulary: Vocabulary) -> Severity | None:
             listed_gravity = listed.gravity
     if kind in DISHONEST_KINDS or record.dishonest is True:
         own = record.severity or Severity.GENERAL
-        if listed_gravity is None or _RANK[own] > _RANK[listed_gravity]:
+        if listed_gravity is None or own.rank > listed_gravity.rank:
             return own
     return listed_gravity
-
-
-#: Severity.rank as a table (this is read for every witness of every restriction)
-_RANK = {severity: severity.rank for severity in Severity}
 
 
 def list_categories(listed: ListDef, policy: Policy) -> tuple[str, ...]:
@@ -243,7 +239,7 @@ def _gravity(
             continue
         if (
             worst is None
-            or _RANK[found] > _RANK[worst]
+            or found.rank > worst.rank
             or (found is worst and record is not None and candidate.id > record.id)
         ):
             worst, record = found, candidate
@@ -257,7 +253,7 @@ def _gravity(
             f"影响程度 `{impact}` 要求失信行为严重程度不低于 `{required._value_}`；"
             "触发记录未认定任何失信行为的严重程度",
         )
-    if _RANK[worst] < _RANK[required]:
+    if worst.rank < required.rank:
         return Check(
             GRAVITY,
             False,

@@ -531,7 +531,7 @@ class _Builder:
             status=RecordStatus(data.get("status", "active")),
             status_since=dates["status_since"],
             tags=frozenset(data.get("tags") or ()),
-            lenience=LenienceFacts(
+            lenience=LenienceFacts.of(
                 minor=bool(lenience.get("minor", False)),
                 force_majeure=bool(lenience.get("force_majeure", False)),
                 unintentional=bool(lenience.get("unintentional", False)),

@@ -341,7 +341,7 @@ def to_record(row: Mapping[str, Any]) -> Record:
         status=RecordStatus(row.get("status") or "active"),
         status_since=row.get("status_since"),
         tags=frozenset(row.get("tags") or ()),
-        lenience=LenienceFacts(
+        lenience=LenienceFacts.of(
             minor=bool(row.get("lenience_minor") or False),
             force_majeure=bool(row.get("lenience_force_majeure") or False),
             unintentional=bool(row.get("lenience_unintentional") or False),

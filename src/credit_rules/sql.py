@@ -1258,8 +1258,8 @@ def _eval_view(em: _Emitter, *, partitioned: bool) -> View:
     return View(EVAL_VIEW, sql)
 
 
-#: the columns of a counted record that :func:`_witness_columns` reads
-_WITNESS_READS = (
+#: the columns of a counted record a witness row carries as they are
+_WITNESS_CARRIED = (
     "subject_id",
     "id",
     "decided_on",
@@ -1269,11 +1269,9 @@ _WITNESS_READS = (
     "domain",
     "gravity_rank",
     "pending",
-    "kind",
-    "category",
-    "document_kind",
-    "list_name",
 )
+#: the columns of a counted record that :func:`_witness_columns` reads
+_WITNESS_READS = (*_WITNESS_CARRIED, "kind", "category", "document_kind", "list_name")
 
 
 def _witness_columns(d: Dialect, vocabulary: Vocabulary, policy: Policy) -> str:
@@ -1297,7 +1295,7 @@ def _witness_columns(d: Dialect, vocabulary: Vocabulary, policy: Policy) -> str:
         if restricted
         else "FALSE"
     )
-    columns = [f"f.{c}" for c in _WITNESS_READS[:9]]
+    columns = [f"f.{c}" for c in _WITNESS_CARRIED]
     columns += [
         f"(f.kind = {le}) AS is_le",
         f"(f.kind <> {le} AND f.gravity_rank IS NOT NULL AND f.document_kind IS NULL) AS no_doc",

@@ -370,8 +370,7 @@ def _run_duckdb(
         if display is not None:
             display("reading and checking the population", None)
         session.load_all(sources)
-        counted = session.connection.execute("SELECT count(*) FROM cr_subjects").fetchall()
-        subjects = int(counted[0][0]) if counted else 0
+        subjects = session.count("cr_subjects")
         parts = partitions if partitions is not None else partitions_for(subjects)
         if parts > 1:
             found = _partitioned(

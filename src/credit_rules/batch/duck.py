@@ -151,8 +151,14 @@ class DuckSession:
     def materialise(self, view: str, table: str, *, progress: Progress | None = None) -> int:
         """Compute a view into a temporary table; returns its row count."""
         self._run(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {view}", progress)
-        count = self.connection.execute(f"SELECT count(*) FROM {table}").fetchall()
-        return int(count[0][0]) if count else 0
+        return self.count(table)
+
+    def count(self, table: str) -> int:
+        """The rows of a table or view. Fetched whole: a result left open by ``fetchone``
+        keeps the connection busy for the next query (DuckDB 2.0.1 raises
+        ResourceInUseException when a Parquet writer then reads)."""
+        found = self.connection.execute(f"SELECT count(*) FROM {table}").fetchall()
+        return int(found[0][0]) if found else 0
 
     def copy(
         self,

@@ -231,11 +231,11 @@ def statistics_of_file(
                 f"CREATE TEMP VIEW cr_result AS SELECT * FROM {_reader(files)}"
             )
             rows = session.connection.execute(statistics_query("cr_result")).fetchall()
-            count = session.connection.execute("SELECT count(*) FROM cr_subjects").fetchall()
+            subject_count = session.count("cr_subjects")
         except Exception as exc:  # duckdb.Error, kept out of the signature
             raise RecordsError(
                 [error("CR-E801", f"result: cannot read `{result}`: {str(exc).splitlines()[0]}")]
             ) from None
-        return summarise(catalog, rows, as_of=as_of, subjects=int(count[0][0]) if count else 0)
+        return summarise(catalog, rows, as_of=as_of, subjects=subject_count)
     finally:
         session.close()

@@ -1351,51 +1351,69 @@ def _measure_sql(
             f"AND {held['p']}) AS hp FROM {EVAL_VIEW}) x "
             "WHERE ok AND (hc OR hp)" + (" AND NOT is_person" if bare else "")
         )
+        # One scan of the records per measure and relation mode, for hits of both modes: a
+        # hit's mode chooses its test (a counted-only hit never takes a pending record).
+        hit = (
+            f"FROM {HITS_VIEW} h JOIN {EVAL_VIEW} e ON e.entity = h.entity "
+            f"AND h.measure_id = {mid} AND h.relmode = '{relmode}' "
+        )
+        own: dict[str, str] = {}
+        scans: set[str] = set()
         for mode in _MODES:
-            parts = selected[mode]
-            hit = (
-                f"FROM {HITS_VIEW} h JOIN {EVAL_VIEW} e ON e.entity = h.entity "
-                f"AND h.measure_id = {mid} AND h.relmode = '{relmode}' AND h.mode = '{mode}' "
-            )
-            in_mode = " AND NOT f.pending" if mode == "c" else ""
-            leaves_here = [(sel, leaf) for sel, leaf in parts if isinstance(leaf, _Leaf)]
+            leaves_here = [(sel, leaf) for sel, leaf in selected[mode] if isinstance(leaf, _Leaf)]
             if leaves_here and not simple:
-                own = [
+                own[mode] = " OR ".join(
                     f"({sel} AND {em.witness_test(leaf, mode, 'f.', 'e.')})"
                     for sel, leaf in leaves_here
-                ]
-                # the same test on the record alone, which the engine can push into the scan
-                scan = " OR ".join(sorted({em.leaf_match(leaf, "f.") for _, leaf in leaves_here}))
-                witnesses.append(
-                    f"SELECT h.hit, h.measure_id, {columns} {hit}"
-                    f"JOIN {COUNTED_VIEW} f ON f.subject_id = h.entity "
-                    f"WHERE TRUE{in_mode} AND ({scan}) AND ({' OR '.join(own)})"
                 )
-            for sel, node in parts:
-                if not isinstance(node, RelatedTest):
-                    continue
-                index = em.related_index(node)
-                roles = d.strings(r.value for r in node.roles)
+                # the same test on the record alone, which the engine can push into the scan
+                scans.update(em.leaf_match(leaf, "f.") for _, leaf in leaves_here)
+        if own:
+            witnesses.append(
+                f"SELECT h.hit, h.measure_id, {columns} {hit}"
+                f"JOIN {COUNTED_VIEW} f ON f.subject_id = h.entity "
+                f"WHERE ({' OR '.join(sorted(scans))}) AND {_by_mode(own)}"
+            )
+        # the related parts, in the same places of both modes' selections
+        for index_in_parts, (_, node) in enumerate(selected["c"]):
+            if not isinstance(node, RelatedTest):
+                continue
+            index = em.related_index(node)
+            roles = d.strings(r.value for r in node.roles)
+            by_mode: dict[str, str] = {}
+            scans = set()
+            for mode in _MODES:
+                sel, same = selected[mode][index_in_parts]
+                assert same is node
                 # the join keeps the related subjects whose body holds: its root is selected
                 body_leaves = [
                     (s, leaf)
                     for s, leaf in em.selections(node.body, mode, "TRUE", bare=True, e="o.")
                     if isinstance(leaf, _Leaf)
                 ]
-                tests = [
-                    f"({s} AND {em.witness_test(leaf, mode, 'f.', 'o.')})"
-                    for s, leaf in body_leaves
-                ]
-                scan = " OR ".join(sorted({em.leaf_match(leaf, "f.") for _, leaf in body_leaves}))
-                if tests:
-                    related.append(
-                        f"SELECT h.hit, h.measure_id, {columns} {hit}"
-                        f"JOIN {LINKS_VIEW} l ON l.subject_id = h.entity AND l.role IN {roles} "
-                        f"JOIN {ENTITY_VIEW} o ON o.entity = l.other_id AND o.b{index}_{mode} "
-                        f"JOIN {COUNTED_VIEW} f ON f.subject_id = l.other_id "
-                        f"WHERE TRUE{in_mode} AND ({scan}) AND {sel} AND ({' OR '.join(tests)})"
+                if body_leaves:
+                    tests = " OR ".join(
+                        f"({s} AND {em.witness_test(leaf, mode, 'f.', 'o.')})"
+                        for s, leaf in body_leaves
                     )
+                    by_mode[mode] = f"o.b{index}_{mode} AND {sel} AND ({tests})"
+                    scans.update(em.leaf_match(leaf, "f.") for _, leaf in body_leaves)
+            if by_mode:
+                related.append(
+                    f"SELECT h.hit, h.measure_id, {columns} {hit}"
+                    f"JOIN {LINKS_VIEW} l ON l.subject_id = h.entity AND l.role IN {roles} "
+                    f"JOIN {ENTITY_VIEW} o ON o.entity = l.other_id "
+                    f"JOIN {COUNTED_VIEW} f ON f.subject_id = l.other_id "
+                    f"WHERE ({' OR '.join(sorted(scans))}) AND {_by_mode(by_mode)}"
+                )
     return hits, witnesses, related
+
+
+def _by_mode(tests: dict[str, str]) -> str:
+    """A hit's test by its mode (``c``: counted records only, so never a pending one)."""
+    counted = f"(NOT f.pending AND ({tests['c']}))" if "c" in tests else "FALSE"
+    pending = f"({tests['p']})" if "p" in tests else "FALSE"
+    return f"(CASE WHEN h.mode = 'c' THEN {counted} ELSE {pending} END)"
 
 
 def _witness_view(own: list[str], related: list[str], empty: str) -> View:

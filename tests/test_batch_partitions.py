@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime
 import io
 import sys
+from itertools import groupby, pairwise
+from operator import itemgetter
 from pathlib import Path
 
 import duckdb
@@ -120,6 +122,13 @@ def test_a_partitioned_file_has_the_same_rows_each_partition_sorted(
     key = [r[:5] for r in found[1]]
     assert key == sorted(key, key=lambda k: tuple(v or "" for v in k))
     assert found[5] != found[1]  # partitions follow organisations, not subject ids
+    # Five partitions one after the other, each sorted (Parquet: on the integer order key):
+    # a subject's rows are together and in order, and subjects ascend but at four places.
+    runs = [(subject, [r[:5] for r in rows]) for subject, rows in groupby(found[5], itemgetter(0))]
+    assert len(runs) == len({subject for subject, _ in runs})  # a subject's rows together
+    for _, keys in runs:
+        assert keys == sorted(keys, key=lambda k: tuple(v or "" for v in k))
+    assert sum(1 for (a, _), (b, _) in pairwise(runs) if b < a) <= 4
     if fmt is FileFormat.CSV:
         text = (tmp_path / "out-5.csv").read_text(encoding="utf-8")
         assert text.count("subject_id,measure_id") == 1  # one header
@@ -203,7 +212,7 @@ def test_a_partitioned_plan_names_its_partition_and_count_only_through_its_metho
     text = " ".join(v.sql for v in (*shared, *per_part))
     assert PART_MARK not in text
     assert PARTITIONS_MARK not in text
-    assert "position * 6 / total" in text
+    assert "position * (2 * 6 - 1) / (2 * total)" in text
     assert "bucket = 2" in text
     with pytest.raises(ValueError, match="at least 1"):
         split.shared(0)
@@ -230,3 +239,35 @@ def test_a_parquet_file_with_statistics_has_the_rows_and_counts_of_a_run_without
         (OutcomeRow.from_row(dict(zip(names, r, strict=True))) for r in rows), key=OutcomeRow.key
     )
     assert tuple(found) == whole.rows
+
+
+def test_the_last_partition_is_half_the_size_of_the_others(
+    generated: tuple[Catalog, Path],
+) -> None:
+    # its rows are written when nothing is left to evaluate beside the writer: a smaller last
+    # partition shortens the run's tail
+    from credit_rules.batch.duck import DuckSession
+
+    catalog, directory = generated
+    session = DuckSession()
+    try:
+        session.load_all(dict(_files(directory)))
+        split = plan_for(catalog, as_of=AS_OF, strict=False, partitioned=True)
+        session.create(split, partitions=4)
+        sizes = dict(
+            session.connection.execute(
+                "SELECT bucket, count(*) FROM cr_bucket GROUP BY bucket"
+            ).fetchall()
+        )
+        total = session.count("cr_subjects")
+    finally:
+        session.close()
+    # position p of n goes to bucket floor(p * (2k - 1) / 2n): k - 1 runs of n / (k - 1/2)
+    # subjects, then one of half that
+    expected: dict[int, int] = {}
+    for position in range(total):
+        bucket = position * 7 // (2 * total)
+        expected[bucket] = expected.get(bucket, 0) + 1
+    assert sizes == expected
+    assert sorted(sizes) == [0, 1, 2, 3]
+    assert abs(2 * sizes[3] - sizes[0]) <= 2

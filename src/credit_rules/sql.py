@@ -999,7 +999,7 @@ def compile_plan(
         _witness_view(witnesses, related, no_witnesses),
         _info_view(d, as_of, policy, vocabulary),
         _targets_view(d, partitioned=partitioned),
-        _outcomes_view(d),
+        _outcomes_view(d, partitioned=partitioned),
     ]
     if not partitioned:
         views = [
@@ -1068,14 +1068,17 @@ def partition_views(d: Dialect) -> tuple[list[View], list[View]]:
         "SELECT s.id, s.kind, s.birth_date, s.state_owned, s.region, "
         f"(s.kind = {person}) AS is_person, "
         f"row_number() OVER (ORDER BY {cluster}, s.id) - 1 AS position, "
+        "row_number() OVER (ORDER BY s.id) - 1 AS id_rank, "
         "count(*) OVER () AS total "
         f"FROM {SUBJECTS_VIEW} s LEFT JOIN ({orgs}) o ON o.subject_id = s.id"
     )
+    # The last bucket is half the size of the others: its rows are written after every other
+    # partition's, with no evaluation left to overlap (the others are written meanwhile).
     bucket = View(
         BUCKET_VIEW,
-        "SELECT id, kind, birth_date, state_owned, region, is_person, "
-        f"CAST(floor(position * {PARTITIONS_MARK} / total) AS INTEGER) AS bucket "
-        f"FROM ({ordered}) x ORDER BY bucket",
+        "SELECT id, kind, birth_date, state_owned, region, is_person, id_rank, "
+        f"CAST(floor(position * (2 * {PARTITIONS_MARK} - 1) / (2 * total)) AS INTEGER) "
+        f"AS bucket FROM ({ordered}) x ORDER BY bucket",
         True,
     )
     bucket_links = View(
@@ -1120,7 +1123,7 @@ def partition_views(d: Dialect) -> tuple[list[View], list[View]]:
         f"SELECT other_id AS id, other_bucket AS bucket FROM {LINKS_VIEW}",
         True,
     )
-    subject_columns = "id, kind, birth_date, state_owned, region, bucket"
+    subject_columns = "id, kind, birth_date, state_owned, region, bucket, id_rank"
     subjects = View(SCOPE_SUBJECTS_VIEW, in_scope(BUCKET_VIEW, subject_columns, "id", SCOPE2_VIEW))
     counted = View(
         COUNTED_VIEW,
@@ -1190,6 +1193,8 @@ def _entity_view(em: _Emitter, *, partitioned: bool) -> View:
         f"COALESCE(a.own_pending, {d.empty_list}) AS own_pending",
         "(l.subject_id IS NOT NULL) AS has_related",
     ]
+    if partitioned:
+        columns.append("s.id_rank AS id_rank")
     for index in em.matches.values():
         columns += [f"COALESCE(a.n{index}_{m}, 0) AS n{index}_{m}" for m in _MODES]
     for index in em.schemes.values():
@@ -1441,6 +1446,8 @@ def _measures_view(d: Dialect, measures: Sequence[Measure], policy: Policy) -> V
         return f"CAST({d.array(items)} AS {_list_type(d)})"
 
     rows = []
+    # a measure's place among the ids in force in text order (the file order's second key)
+    rank = {measure_id: n for n, measure_id in enumerate(sorted({m.id for m in measures}))}
     for m in measures:
         period = m.duration.period if m.duration.kind is DurationKind.PERIOD else None
         required = policy.proportion.get(m.impact)
@@ -1459,11 +1466,12 @@ def _measures_view(d: Dialect, measures: Sequence[Measure], policy: Policy) -> V
             str(required.rank) if required is not None else "NULL",
             texts(k.value for k in m.target_kinds),
             texts(r.value for r in m.target_roles),
+            str(rank[m.id]),
         ]
         rows.append("(" + ", ".join(values) + ")")
     names = (
         "measure_id, restriction, blockable, advisory, duration, months, days, domains, "
-        "has_domains, required, target_kinds, target_roles"
+        "has_domains, required, target_kinds, target_roles, measure_rank"
     )
     if not rows:
         empty = f"CAST({d.array([])} AS {_list_type(d)})"
@@ -1473,7 +1481,8 @@ def _measures_view(d: Dialect, measures: Sequence[Measure], policy: Policy) -> V
             f"FALSE AS advisory, CAST(NULL AS {t}) AS duration, CAST(NULL AS INTEGER) AS months, "
             f"CAST(NULL AS INTEGER) AS days, {empty} AS domains, FALSE AS has_domains, "
             f"CAST(NULL AS INTEGER) AS required, {empty} AS target_kinds, "
-            f"{empty} AS target_roles FROM {SUBJECTS_VIEW} WHERE FALSE",
+            f"{empty} AS target_roles, CAST(NULL AS INTEGER) AS measure_rank "
+            f"FROM {SUBJECTS_VIEW} WHERE FALSE",
         )
     return View(MEASURES_VIEW, f"SELECT * FROM (VALUES {', '.join(rows)}) AS v({names})")
 
@@ -1617,6 +1626,10 @@ def _targets_view(d: Dialect, *, partitioned: bool) -> View:
         "m.restriction AS is_restriction, m.blockable AS blockable"
         for pending in ("pending_full", "pending_bare")
     )
+    if partitioned:
+        # (subject, measure) in file order as one number (ORDER_KEY), for the Arrow sort
+        full += f", {_order_key('s')}"
+        bare += f", {_order_key('p')}"
     joins = f"JOIN {MEASURES_VIEW} m ON m.measure_id = i.measure_id"
     sql = (
         f"SELECT i.entity AS subject_id, i.measure_id, i.entity AS target_id, "
@@ -1646,7 +1659,19 @@ def _targets_view(d: Dialect, *, partitioned: bool) -> View:
     return View(TARGETS_VIEW, sql, True)
 
 
-def _outcomes_view(d: Dialect) -> View:
+#: a partitioned result's column ranking its rows by (subject_id, measure_id) as text: the
+#: subject's rank among the population's ids, then the measure's among the catalog's
+ORDER_KEY = "order_key"
+#: the measure ranks a subject's rank is multiplied by (more than any catalog's measures)
+_MEASURE_RANKS = 1 << 24
+
+
+def _order_key(subject: str) -> str:
+    """``ORDER_KEY`` of a target row whose subject is the ``cr_entity`` row ``subject``."""
+    return f"CAST({subject}.id_rank AS BIGINT) * {_MEASURE_RANKS} + m.measure_rank AS {ORDER_KEY}"
+
+
+def _outcomes_view(d: Dialect, *, partitioned: bool = False) -> View:
     """engine._withhold: incentives not given under a restriction in force (per decision and
     target).
 
@@ -1667,13 +1692,14 @@ def _outcomes_view(d: Dialect) -> View:
     )
     columns = "t.subject_id, t.measure_id, t.target_id, t.via_id, t.role"
     dates = "t.start_date, t.end_date, t.ends_by, t.records, t.pending, t.failed_checks"
+    key = f", t.{ORDER_KEY}" if partitioned else ""
     sql = (
-        f"SELECT {columns}, t.status, {dates}, {d.empty_list} AS withheld_by "
+        f"SELECT {columns}, t.status, {dates}, {d.empty_list} AS withheld_by{key} "
         f"FROM {TARGETS_VIEW} t WHERE NOT ({blockable}) "
         "UNION ALL "
         f"SELECT {columns}, "
         "CASE WHEN b.blockers IS NOT NULL THEN 'withheld' ELSE t.status END AS status, "
-        f"{dates}, COALESCE(b.blockers, {d.empty_list}) AS withheld_by "
+        f"{dates}, COALESCE(b.blockers, {d.empty_list}) AS withheld_by{key} "
         f"FROM {TARGETS_VIEW} t LEFT JOIN ({blockers}) b "
         "ON b.subject_id = t.subject_id AND b.target_id = t.target_id "
         f"WHERE t.{blockable}"

@@ -51,6 +51,7 @@ from credit_rules.sql import (
     BUCKET_VIEW,
     DIALECTS,
     LIST_COLUMNS,
+    ORDER_KEY,
     OUTCOME_COLUMNS,
     OUTCOMES_VIEW,
     MeasureCondition,
@@ -336,6 +337,8 @@ def _display(progress: bool | None) -> ProgressDisplay | None:
 #: :meth:`OutcomeRow.key`)
 ORDER_COLUMNS = ("subject_id", "measure_id", "target_id", "via_id", "role")
 _ORDER = ", ".join(f"{c} NULLS FIRST" for c in ORDER_COLUMNS)
+#: the same order over a partitioned result: (subject, measure) ranked as one number
+_KEYED_ORDER = (ORDER_KEY, *ORDER_COLUMNS[2:])
 
 
 def partitions_for(subjects: int) -> int:
@@ -443,6 +446,10 @@ def _partitioned(
     outcomes = 0
     rows: list[dict[str, Any]] = []
     stats_rows: list[tuple[Any, ...]] = []
+    columns = ", ".join(OUTCOME_COLUMNS)
+    # Parquet rows are sorted in Arrow on ORDER_KEY (an integer) instead of the subject and
+    # measure ids, then written without it; other formats take the outcome columns alone
+    keyed = ordered and fmt is FileFormat.PARQUET
     try:
         for part in range(parts):
             label = f"partition {part + 1} of {parts}: "
@@ -457,12 +464,13 @@ def _partitioned(
                 if display is not None:
                     display(label + f"writing {target}", None)
                 outcomes += appender.write(
-                    f"SELECT * FROM {result}",
-                    order_by=ORDER_COLUMNS if ordered else (),
+                    f"SELECT {columns}{', ' + ORDER_KEY if keyed else ''} FROM {result}",
+                    order_by=_KEYED_ORDER if keyed else ORDER_COLUMNS if ordered else (),
+                    drop=(ORDER_KEY,) if keyed else (),
                     progress=display,
                 )
             else:
-                part_rows = session.rows("cr_result")
+                part_rows = session.rows("cr_result", columns=columns)
                 outcomes += len(part_rows)
                 rows += part_rows
             if statistics:

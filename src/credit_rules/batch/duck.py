@@ -141,9 +141,11 @@ class DuckSession:
             else:
                 self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {view.name} AS {view.sql}")
 
-    def rows(self, view: str, *, order_by: str | None = None) -> list[dict[str, Any]]:
-        """Every row of a view as dicts."""
-        query = f"SELECT * FROM {view}" + (f" ORDER BY {order_by}" if order_by else "")
+    def rows(
+        self, view: str, *, columns: str = "*", order_by: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every row of a view (its ``columns``) as dicts."""
+        query = f"SELECT {columns} FROM {view}" + (f" ORDER BY {order_by}" if order_by else "")
         cursor = self.connection.execute(query)
         names = [d[0] for d in cursor.description or ()]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -262,13 +264,21 @@ class Appender:
         self._failure: list[BaseException] = []
 
     def write(
-        self, query: str, *, order_by: Sequence[str] = (), progress: Progress | None = None
+        self,
+        query: str,
+        *,
+        order_by: Sequence[str] = (),
+        drop: Sequence[str] = (),
+        progress: Progress | None = None,
     ) -> int:
         """Add a query's rows, sorted by the ``order_by`` columns (ascending, NULL first) when
-        given; returns how many were written."""
+        given, without the ``drop`` columns (Parquet only: columns read for the order alone);
+        returns how many were written."""
         self.parts += 1
         if self.format is FileFormat.PARQUET:
-            return self._parquet(query, tuple(order_by))
+            return self._parquet(query, tuple(order_by), tuple(drop))
+        if drop:
+            raise ValueError("only Parquet output drops columns")
         if order_by:
             keys = ", ".join(f"{c} NULLS FIRST" for c in order_by)
             query = f"SELECT * FROM ({query}) q ORDER BY {keys}"
@@ -288,18 +298,20 @@ class Appender:
                 os.remove(part)
         return written
 
-    def _parquet(self, query: str, order_by: tuple[str, ...]) -> int:
+    def _parquet(self, query: str, order_by: tuple[str, ...], drop: tuple[str, ...]) -> int:
         import pyarrow.parquet as pq
 
         table = self.session.connection.sql(query).to_arrow_table()
         self._wait()
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.target, table.schema)
+            self._writer = pq.ParquetWriter(self.target, table.drop_columns(list(drop)).schema)
         writer = self._writer
 
         def work() -> None:
             try:
                 ordered = sort_table(table, order_by) if order_by else table
+                if drop:
+                    ordered = ordered.drop_columns(list(drop))
                 writer.write_table(ordered, row_group_size=_BATCH_ROWS)
             except BaseException as exc:  # re-raised by the next write or close
                 self._failure.append(exc)

@@ -258,6 +258,46 @@ def test_invalid_inputs_are_reported_together(catalog) -> None:  # type: ignore[
     ]
 
 
+@pytest.mark.parametrize("backend", ["duckdb", "spark"])
+def test_a_record_id_repeated_within_a_subject_is_refused_not_across_subjects(
+    catalog,  # type: ignore[no-untyped-def]
+    backend: str,
+) -> None:
+    from batch_strategies import spark
+
+    population = flatten(dossiers())
+    first = population.records[0]
+    # the same record id for another subject is allowed; twice for one subject is not
+    elsewhere = {**first, "subject_id": "E3"}
+    twice = Population(population.subjects, (*population.records, elsewhere), population.relations)
+    result = evaluate(
+        catalog,
+        subjects=twice,
+        as_of=AS_OF,
+        strict=False,
+        backend=backend,  # type: ignore[arg-type]
+        spark=spark() if backend == "spark" else None,
+    )
+    assert result.subjects == len(population.subjects)
+    repeated = Population(population.subjects, (*population.records, first), population.relations)
+    with pytest.raises(RecordsError) as caught:
+        evaluate(
+            catalog,
+            subjects=repeated,
+            as_of=AS_OF,
+            strict=False,
+            backend=backend,  # type: ignore[arg-type]
+            spark=spark() if backend == "spark" else None,
+        )
+    assert [(d.code, d.message) for d in caught.value.diagnostics] == [
+        (
+            "CR-E805",
+            "records: the same id is given to several records of a subject: "
+            f"`{first['subject_id']}/{first['id']}`",
+        )
+    ]
+
+
 def test_a_missing_required_column_is_named(catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "subjects.csv"
     path.write_text("id,name\nE1,某公司\n", encoding="utf-8")

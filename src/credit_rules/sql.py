@@ -1522,6 +1522,16 @@ def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Voc
         f"{d.sorted_list('id', 'pending')} AS pending_ids "
         f"FROM ({rows}) w0 GROUP BY hit"
     )
+    # The records under objection an entity's evaluation saw are read by suspended hits
+    # alone (mode p): only those are joined to them.
+    no_list = f"CAST(NULL AS {_list_type(d)})"
+    hits = (
+        f"SELECT hit, entity, measure_id, relmode, mode, {no_list} AS own_pending, "
+        f"{no_list} AS pending_full FROM {HITS_VIEW} WHERE mode = 'c' UNION ALL "
+        "SELECT h.hit, h.entity, h.measure_id, h.relmode, h.mode, e.own_pending, e.pending_full "
+        f"FROM {HITS_VIEW} h LEFT JOIN (SELECT entity, own_pending, pending_full FROM {EVAL_VIEW} "
+        "WHERE has_pending_full) e ON e.entity = h.entity WHERE h.mode = 'p'"
+    )
     counts = (
         "n_w",
         "n_dis",
@@ -1541,11 +1551,9 @@ def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Voc
         "w.grav_all, w.grav_rel, "
         f"COALESCE(w.records, {d.empty_list}) AS records, "
         f"COALESCE(w.pending_ids, {d.empty_list}) AS pending_ids "
-        f", COALESCE(e.own_pending, {d.empty_list}) AS own_pending, "
-        f"COALESCE(e.pending_full, {d.empty_list}) AS pending_full "
-        f"FROM {HITS_VIEW} h JOIN {MEASURES_VIEW} m ON m.measure_id = h.measure_id "
-        f"LEFT JOIN (SELECT entity, own_pending, pending_full FROM {EVAL_VIEW} "
-        "WHERE has_pending_full) e ON e.entity = h.entity "
+        f", COALESCE(h.own_pending, {d.empty_list}) AS own_pending, "
+        f"COALESCE(h.pending_full, {d.empty_list}) AS pending_full "
+        f"FROM ({hits}) h JOIN {MEASURES_VIEW} m ON m.measure_id = h.measure_id "
         f"LEFT JOIN ({agg}) w ON w.hit = h.hit"
     )
     # engine._period

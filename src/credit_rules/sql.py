@@ -1367,12 +1367,7 @@ def _measure_sql(
         for mode in _MODES:
             leaves_here = [(sel, leaf) for sel, leaf in selected[mode] if isinstance(leaf, _Leaf)]
             if leaves_here and not simple:
-                own[mode] = " OR ".join(
-                    f"({sel} AND {em.witness_test(leaf, mode, 'f.', 'e.')})"
-                    for sel, leaf in leaves_here
-                )
-                # the same test on the record alone, which the engine can push into the scan
-                scans.update(em.leaf_match(leaf, "f.") for _, leaf in leaves_here)
+                own[mode] = _witness_tests(em, leaves_here, mode, "e.", scans)
         if own:
             witnesses.append(
                 f"SELECT h.hit, h.measure_id, {columns} {hit}"
@@ -1397,12 +1392,8 @@ def _measure_sql(
                     if isinstance(leaf, _Leaf)
                 ]
                 if body_leaves:
-                    tests = " OR ".join(
-                        f"({s} AND {em.witness_test(leaf, mode, 'f.', 'o.')})"
-                        for s, leaf in body_leaves
-                    )
+                    tests = _witness_tests(em, body_leaves, mode, "o.", scans)
                     by_mode[mode] = f"o.b{index}_{mode} AND {sel} AND ({tests})"
-                    scans.update(em.leaf_match(leaf, "f.") for _, leaf in body_leaves)
             if by_mode:
                 related.append(
                     f"SELECT h.hit, h.measure_id, {columns} {hit}"
@@ -1412,6 +1403,18 @@ def _measure_sql(
                     f"WHERE ({' OR '.join(sorted(scans))}) AND {_by_mode(by_mode)}"
                 )
     return hits, witnesses, related
+
+
+def _witness_tests(
+    em: _Emitter, leaves: list[tuple[str, _Leaf]], mode: str, e: str, scans: set[str]
+) -> str:
+    """A record ``f`` witnesses one of the selected leaves for the entity row ``e``; the
+    leaves' tests on the record alone are added to ``scans`` (the engine pushes them into the
+    scan of the records)."""
+    scans.update(em.leaf_match(leaf, "f.") for _, leaf in leaves)
+    return " OR ".join(
+        f"({sel} AND {em.witness_test(leaf, mode, 'f.', e)})" for sel, leaf in leaves
+    )
 
 
 def _by_mode(tests: dict[str, str]) -> str:

@@ -943,6 +943,8 @@ def compile_plan(
     """
     emitter = _Emitter(dialect, as_of)
     emitter.witness_columns = _witness_columns(dialect, vocabulary, policy)
+    # DuckDB's rows are sorted in Arrow on ORDER_KEY (batch.duck); Spark's are not sorted
+    keyed = dialect.name == DUCKDB.name
     kept = measures_in_force(items, layers=layers, as_of=as_of, matter=matter)
     hits: list[str] = []
     witnesses: list[str] = []
@@ -987,7 +989,7 @@ def compile_plan(
     links = attrs.evolve(links_view(as_of=as_of, dialect=d), materialise=True)
     measures = _measures_view(d, [item.measure for item in kept], policy)
     matcher = [
-        _entity_view(emitter, partitioned=partitioned),
+        _entity_view(emitter, partitioned=partitioned, keyed=keyed),
         _related_view(emitter),
         attrs.evolve(_eval_view(emitter, partitioned=partitioned), materialise=True),
         # each hit numbered: its witnesses are grouped and joined back by that number
@@ -998,8 +1000,8 @@ def compile_plan(
         ),
         _witness_view(witnesses, related, no_witnesses),
         _info_view(d, as_of, policy, vocabulary),
-        _targets_view(d, partitioned=partitioned),
-        _outcomes_view(d, partitioned=partitioned),
+        _targets_view(d, partitioned=partitioned, keyed=keyed),
+        _outcomes_view(d, keyed=keyed),
     ]
     if not partitioned:
         views = [
@@ -1142,11 +1144,12 @@ def partition_views(d: Dialect) -> tuple[list[View], list[View]]:
     ]
 
 
-def _entity_view(em: _Emitter, *, partitioned: bool) -> View:
+def _entity_view(em: _Emitter, *, partitioned: bool, keyed: bool = False) -> View:
     """``cr_entity``: one row per subject with every aggregate the conditions read.
 
     Partitioned: the subjects of scope 2 (``has_related`` is read only for scope 1, whose
-    links the partition holds).
+    links the partition holds). Keyed: with ``id_rank``, the subject's rank among the
+    population's ids (for ``ORDER_KEY``).
     """
     d = em.d
     # each distinct record test is evaluated once per record, in a projection beneath the
@@ -1194,6 +1197,8 @@ def _entity_view(em: _Emitter, *, partitioned: bool) -> View:
         "(l.subject_id IS NOT NULL) AS has_related",
     ]
     if partitioned:
+        columns.append("s.id_rank AS id_rank")  # ranked once, in cr_bucket
+    elif keyed:
         columns.append("s.id_rank AS id_rank")
     for index in em.matches.values():
         columns += [f"COALESCE(a.n{index}_{m}, 0) AS n{index}_{m}" for m in _MODES]
@@ -1203,9 +1208,12 @@ def _entity_view(em: _Emitter, *, partitioned: bool) -> View:
             columns.append(f"a.rs{index}_{m}.k1 AS ri{index}_{m}")
     for index in em.flags.values():
         columns.append(f"COALESCE(a.t{index}, FALSE) AS t{index}")
+    subjects = SCOPE_SUBJECTS_VIEW if partitioned else SUBJECTS_VIEW
+    if keyed and not partitioned:  # ranked here, over the subjects' few columns
+        subjects = f"(SELECT *, row_number() OVER (ORDER BY id) - 1 AS id_rank FROM {subjects})"
     sql = (
         f"SELECT {', '.join(columns)} "
-        f"FROM {SCOPE_SUBJECTS_VIEW if partitioned else SUBJECTS_VIEW} s "
+        f"FROM {subjects} s "
         f"LEFT JOIN ({agg}) a ON a.subject_id = s.id "
         f"LEFT JOIN (SELECT DISTINCT subject_id FROM {LINKS_VIEW}) l ON l.subject_id = s.id"
     )
@@ -1623,7 +1631,7 @@ def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Voc
     return View(INFO_VIEW, sql, True)
 
 
-def _targets_view(d: Dialect, *, partitioned: bool) -> View:
+def _targets_view(d: Dialect, *, partitioned: bool, keyed: bool = False) -> View:
     """``cr_targets`` (engine._outcomes): the subject itself, persons through an organisation,
     and a person through the organisations they hold a role in (each relation once: the
     matcher's de-duplication of repeated relations).
@@ -1637,7 +1645,7 @@ def _targets_view(d: Dialect, *, partitioned: bool) -> View:
         "m.restriction AS is_restriction, m.blockable AS blockable"
         for pending in ("pending_full", "pending_bare")
     )
-    if partitioned:
+    if keyed:
         # (subject, measure) in file order as one number (ORDER_KEY), for the Arrow sort
         full += f", {_order_key('s')}"
         bare += f", {_order_key('p')}"
@@ -1682,7 +1690,7 @@ def _order_key(subject: str) -> str:
     return f"CAST({subject}.id_rank AS BIGINT) * {_MEASURE_RANKS} + m.measure_rank AS {ORDER_KEY}"
 
 
-def _outcomes_view(d: Dialect, *, partitioned: bool = False) -> View:
+def _outcomes_view(d: Dialect, *, keyed: bool = False) -> View:
     """engine._withhold: incentives not given under a restriction in force (per decision and
     target).
 
@@ -1703,7 +1711,7 @@ def _outcomes_view(d: Dialect, *, partitioned: bool = False) -> View:
     )
     columns = "t.subject_id, t.measure_id, t.target_id, t.via_id, t.role"
     dates = "t.start_date, t.end_date, t.ends_by, t.records, t.pending, t.failed_checks"
-    key = f", t.{ORDER_KEY}" if partitioned else ""
+    key = f", t.{ORDER_KEY}" if keyed else ""
     sql = (
         f"SELECT {columns}, t.status, {dates}, {d.empty_list} AS withheld_by{key} "
         f"FROM {TARGETS_VIEW} t WHERE NOT ({blockable}) "

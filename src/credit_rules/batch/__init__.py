@@ -46,7 +46,8 @@ from credit_rules.errors import UsageError, error
 from credit_rules.model import Catalog
 
 if TYPE_CHECKING:
-    from credit_rules.batch.duck import DuckSession
+    from credit_rules.batch.duck import Appender, DuckSession
+    from credit_rules.batch.progress import Progress
 from credit_rules.sql import (
     BUCKET_VIEW,
     DIALECTS,
@@ -385,6 +386,7 @@ def _run_duckdb(
             display("evaluating measures", None)
         result = OUTCOMES_VIEW
         outcomes = -1
+        columns = ", ".join(OUTCOME_COLUMNS)
         if statistics or target is None:
             outcomes = session.materialise(OUTCOMES_VIEW, "cr_result", progress=display)
             result = "cr_result"
@@ -395,17 +397,13 @@ def _run_duckdb(
             if fmt is FileFormat.PARQUET:  # sorted in Arrow, as for several partitions
                 appender = session.appender(target, fmt, list_columns=LIST_COLUMNS)
                 try:
-                    written = appender.write(
-                        f"SELECT * FROM {result}",
-                        order_by=ORDER_COLUMNS if ordered else (),
-                        progress=display,
-                    )
+                    written = _write(appender, result, ordered=ordered, progress=display)
                 finally:
                     appender.close()
             else:
                 order = f" ORDER BY {_ORDER}" if ordered else ""
                 written = session.copy(
-                    f"SELECT * FROM {result}{order}",
+                    f"SELECT {columns} FROM {result}{order}",
                     target,
                     fmt,
                     list_columns=LIST_COLUMNS,
@@ -413,7 +411,7 @@ def _run_duckdb(
                 )
             outcomes = written if outcomes < 0 else outcomes
         else:
-            rows = session.rows("cr_result")
+            rows = session.rows("cr_result", columns=columns)
         stats_rows: list[tuple[Any, ...]] = []
         if statistics:
             stats_rows = session.connection.execute(statistics_query("cr_result")).fetchall()
@@ -447,9 +445,6 @@ def _partitioned(
     rows: list[dict[str, Any]] = []
     stats_rows: list[tuple[Any, ...]] = []
     columns = ", ".join(OUTCOME_COLUMNS)
-    # Parquet rows are sorted in Arrow on ORDER_KEY (an integer) instead of the subject and
-    # measure ids, then written without it; other formats take the outcome columns alone
-    keyed = ordered and fmt is FileFormat.PARQUET
     try:
         for part in range(parts):
             label = f"partition {part + 1} of {parts}: "
@@ -463,12 +458,7 @@ def _partitioned(
             if appender is not None:
                 if display is not None:
                     display(label + f"writing {target}", None)
-                outcomes += appender.write(
-                    f"SELECT {columns}{', ' + ORDER_KEY if keyed else ''} FROM {result}",
-                    order_by=_KEYED_ORDER if keyed else ORDER_COLUMNS if ordered else (),
-                    drop=(ORDER_KEY,) if keyed else (),
-                    progress=display,
-                )
+                outcomes += _write(appender, result, ordered=ordered, progress=display)
             else:
                 part_rows = session.rows("cr_result", columns=columns)
                 outcomes += len(part_rows)
@@ -481,6 +471,19 @@ def _partitioned(
         if appender is not None:
             appender.close()
     return outcomes, rows, stats_rows
+
+
+def _write(appender: Appender, result: str, *, ordered: bool, progress: Progress | None) -> int:
+    """Add a DuckDB result's rows to the output file: Parquet sorted in Arrow on ``ORDER_KEY``
+    (an integer ranking subject and measure as their ids do), which is then dropped; other
+    formats sorted by DuckDB on the outcome columns."""
+    keyed = ordered and appender.format is FileFormat.PARQUET
+    return appender.write(
+        f"SELECT {', '.join(OUTCOME_COLUMNS)}{', ' + ORDER_KEY if keyed else ''} FROM {result}",
+        order_by=_KEYED_ORDER if keyed else ORDER_COLUMNS if ordered else (),
+        drop=(ORDER_KEY,) if keyed else (),
+        progress=progress,
+    )
 
 
 def _run_spark(

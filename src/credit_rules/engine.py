@@ -55,7 +55,7 @@ from credit_rules.model import (
     Subject,
 )
 from credit_rules.parser import parse
-from credit_rules.proportion import runtime_checks
+from credit_rules.proportion import Checker
 from credit_rules.version import __version__
 
 
@@ -164,6 +164,10 @@ class Engine:
             item.position: alike.setdefault(_worked_signature(item.measure), len(alike))
             for item in self.measures
         }
+        #: by place in ``measures`` (a hit's position): whether the measure is advisory (a
+        #: property with a loop, read for every hit)
+        self._advisory = tuple(item.measure.advisory for item in self.measures)
+        self._checker = Checker(catalog.policy, catalog.vocabulary)
 
     @property
     def fingerprint(self) -> str:
@@ -347,9 +351,7 @@ class Engine:
         if worked is None:
             catalog = self.catalog
             start, end, ends_by = _period(measure, hit.witnesses, catalog)
-            found = runtime_checks(
-                measure, hit.witnesses, policy=catalog.policy, vocabulary=catalog.vocabulary
-            )
+            found = self._checker.checks(measure, hit.witnesses)
             # the witnesses are kept alive by the memo, so their id is not reused meanwhile
             failed = any(not c.passed for c in found)
             worked = memo[key] = _Worked(start, end, ends_by, found, failed, hit.witnesses)
@@ -361,7 +363,7 @@ class Engine:
             status = OutcomeStatus.SUSPENDED
         elif end is not None and end <= as_of:
             status = OutcomeStatus.ENDED
-        elif measure.advisory:
+        elif self._advisory[hit.position]:
             status = OutcomeStatus.ADVISORY
         else:
             status = OutcomeStatus.APPLIES
@@ -479,7 +481,8 @@ class _Worked(NamedTuple):
 
 
 def _worked_signature(measure: Measure) -> tuple[object, ...]:
-    """What ``_period`` and ``proportion.runtime_checks`` read of a measure."""
+    """What ``_period`` and ``proportion.runtime_checks`` (``Checker.checks``) read of a
+    measure."""
     return (measure.duration, measure.kind, measure.domains, measure.impact)
 
 

@@ -34,7 +34,14 @@ from credit_rules.records import dossier_from_data
 from credit_rules.render.data import decision_data
 from engine_strategies import catalogs
 from reference_evaluate import reference_decision
-from strategies import VOCABULARY, as_of_dates, dossiers, records, typed_conditions
+from strategies import (
+    VOCABULARY,
+    as_of_dates,
+    dossiers,
+    record_sets,
+    records,
+    typed_conditions,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 AS_OF = datetime.date(2024, 6, 1)
@@ -492,12 +499,32 @@ def _same_decision(found: Decision, expected: Decision) -> None:
     as_of_dates,
     st.booleans(),
     st.sampled_from([None, *sorted(VOCABULARY.matters)]),
+    st.data(),
 )
-def test_evaluate_is_the_straightforward_reference(catalog, dossier, as_of, fresh, matter) -> None:  # type: ignore[no-untyped-def]
-    """Memo, shared checks, targets and the ordering of the fast path change no outcome: the
-    decision is the one worked out outcome by outcome (``reference_evaluate``)."""
+def test_evaluate_is_the_straightforward_reference(  # type: ignore[no-untyped-def]
+    catalog, dossier, as_of, fresh, matter, data
+) -> None:
+    """Memo, shared checks, targets, dedupe and the ordering of the fast path change no
+    outcome: the decision is the one worked out outcome by outcome (``reference_evaluate``).
+    Sometimes a relation is given twice (same subject and role, other records and name) and
+    two measures share an id, so that the dedupe has outcomes to choose between."""
     if fresh:
         dossier = _fresh(dossier, as_of)
+    if dossier.related and data.draw(st.booleans(), label="relation twice"):
+        again = data.draw(st.sampled_from(dossier.related), label="relation")
+        twin = attrs.evolve(
+            again,
+            subject=attrs.evolve(again.subject, name=again.subject.name + "（又）"),
+            records=data.draw(record_sets(again.subject.id, max_size=4), label="its records"),
+        )
+        where = data.draw(st.integers(0, len(dossier.related)), label="at")
+        related = list(dossier.related)
+        related.insert(where, twin)
+        dossier = attrs.evolve(dossier, related=tuple(related))
+    if len(catalog.measures) > 1 and data.draw(st.booleans(), label="an id twice"):
+        measures = list(catalog.measures)
+        measures[-1] = attrs.evolve(measures[-1], id=measures[0].id)
+        catalog = attrs.evolve(catalog, measures=tuple(measures))
     engine = compile_catalog(catalog, strict=False)
     for _ in range(2):  # and again with the engine's caches warm
         found = engine.evaluate(dossier, as_of=as_of, matter=matter)

@@ -168,6 +168,20 @@ class Engine:
         #: property with a loop, read for every hit)
         self._advisory = tuple(item.measure.advisory for item in self.measures)
         self._checker = Checker(catalog.policy, catalog.vocabulary)
+        # By place: the place of the first measure with the same id (outcomes are one per
+        # measure id and target), and the rank of the measure's part of
+        # ``MeasureOutcome.sort_key`` (restrictions first, then by id; equal parts, equal ranks).
+        first: dict[str, int] = {}
+        self._same_id = tuple(
+            first.setdefault(item.measure.id, position)
+            for position, item in enumerate(self.measures)
+        )
+        parts = [
+            (0 if item.measure.kind is _RESTRICTION else 1, item.measure.id)
+            for item in self.measures
+        ]
+        ranks = {part: rank for rank, part in enumerate(sorted(set(parts)))}
+        self._order = tuple(ranks[part] for part in parts)
 
     @property
     def fingerprint(self) -> str:
@@ -297,82 +311,124 @@ class Engine:
     def _outcomes(
         self, facts: Facts, *, as_of: datetime.date, matter: str | None
     ) -> tuple[MeasureOutcome, ...]:
+        """The outcomes of every hit for every target it reaches, one per (measure id,
+        target, via, role) with the strongest status, in ``MeasureOutcome.sort_key`` order,
+        incentives withheld (``_withhold``).
+
+        Outcomes are rows (plain tuples) until the end: the dedupe key and the sort key are
+        integers from ranks worked out once per engine (measures) and once per evaluation
+        (targets), and each ``MeasureOutcome`` is built once, with its final status.
+        """
         subject = facts.subject
-        outcomes: list[MeasureOutcome] = []
-        memo: dict[tuple[int, int], _Worked] = {}
         itself = _self_target(subject)
-        is_person = subject.is_person
-        # the persons an organisation's measures can reach, with their roles (made once)
-        persons: list[tuple[Role, Target]] | None = None
-        # The subject's own triggered measures: to itself, and to persons through it.
-        for hit in self.triggered(facts, as_of=as_of, matter=matter):
-            measure = hit.compiled.measure
-            targets = []
-            if subject.kind in measure.target_kinds:
-                targets.append(itself)
-            roles = measure.target_roles
-            if roles and not is_person:
-                if persons is None:
-                    persons = [
-                        (related.role, _person_target(related.subject, subject, related))
-                        for related, _ in facts.related
-                        if related.subject.is_person
-                    ]
-                targets.extend(target for role, target in persons if role in roles)
-            outcomes.extend(self._outcomes_of(hit, targets, as_of, memo))
-        # A person reached through the organisations they hold a role in.
-        if is_person:
+        hits = self.triggered(facts, as_of=as_of, matter=matter)
+        # (hits, whether the subject itself can be their target, persons reached and roles)
+        sources: list[tuple[list[Triggered], bool, list[tuple[Role, Target]]]] = []
+        if subject.is_person:
+            if hits:
+                sources.append((hits, True, []))
+            # A person reached through the organisations they hold a role in.
             for related, org_facts in facts.related:
                 if related.subject.is_person:
                     continue
-                target = _person_target(subject, related.subject, related)
-                for hit in self.triggered(org_facts, as_of=as_of, matter=matter):
-                    if related.role in hit.compiled.measure.target_roles:
-                        outcomes.extend(self._outcomes_of(hit, [target], as_of, memo))
-        return _withhold(_dedupe(outcomes))
+                org_hits = self.triggered(org_facts, as_of=as_of, matter=matter)
+                if org_hits:
+                    target = _person_target(subject, related.subject, related)
+                    sources.append((org_hits, False, [(related.role, target)]))
+        elif hits:
+            # The subject's own triggered measures: to itself, and to persons through it.
+            persons = [
+                (related.role, _person_target(related.subject, subject, related))
+                for related, _ in facts.related
+                if related.subject.is_person
+            ]
+            sources.append((hits, True, persons))
+        if not sources:
+            return ()
+        # Each target's identity for the dedupe, (subject, via, role), as an index, and its
+        # place in the order, (through, subject, role), as a rank (equal places, equal ranks).
+        identity: dict[tuple[str, str | None, Role | None], int] = {(subject.id, None, None): 0}
+        places: list[tuple[int, str, str]] = [(0, subject.id, "")]
+        reached: list[list[tuple[Role, Target, int]]] = []
+        for _, _, persons in sources:
+            indexed = []
+            for role, target in persons:
+                index = identity.setdefault((target.subject_id, target.via_id, role), len(places))
+                if index == len(places):
+                    places.append((1, target.subject_id, role._value_))
+                indexed.append((role, target, index))
+            reached.append(indexed)
+        ranks = {place: rank for rank, place in enumerate(sorted(set(places)))}
+        n = len(self.measures)
+        # per target: its rank in the order, times n (a row's sort key adds the measure's)
+        placed = [ranks[place] * n for place in places]
+        same_id, order, advisory = self._same_id, self._order, self._advisory
+        rank_of = _STATUS_RANK
+        memo: dict[tuple[int, int], _Worked] = {}
+        best: dict[int, _Row] = {}
+        for (hits, direct, _), persons_ in zip(sources, reached, strict=True):
+            for hit in hits:
+                measure = hit.compiled.measure
+                targets = []
+                if direct and subject.kind in measure.target_kinds:
+                    targets.append((itself, 0))
+                roles = measure.target_roles
+                if roles:
+                    for role, target, index in persons_:
+                        if role in roles:
+                            targets.append((target, index))
+                if not targets:
+                    continue
+                worked = self._worked(hit, memo)
+                if worked.failed:
+                    # A failed check decides even under objection: resolving it cannot make
+                    # it apply.
+                    status = OutcomeStatus.SET_ASIDE
+                elif hit.suspended:
+                    status = OutcomeStatus.SUSPENDED
+                elif worked.end is not None and worked.end <= as_of:
+                    status = OutcomeStatus.ENDED
+                elif advisory[hit.position]:
+                    status = OutcomeStatus.ADVISORY
+                else:
+                    status = OutcomeStatus.APPLIES
+                rank = rank_of[status]
+                position = hit.position
+                same, placed_measure = same_id[position], order[position]
+                for target, index in targets:
+                    key = index * n + same
+                    held = best.get(key)
+                    if held is None or rank < held[0]:
+                        # a key seen before keeps its place among the rows, as in a dict
+                        best[key] = (
+                            rank,
+                            placed[index] + placed_measure,
+                            status,
+                            hit,
+                            worked,
+                            target,
+                        )
+        rows = list(best.values())
+        if len(rows) > 1:
+            rows.sort(key=_sort_key)  # stable: equal keys stay in the order first seen
+        return _withhold(rows)
 
-    def _outcomes_of(
-        self,
-        hit: Triggered,
-        targets: Sequence[Target],
-        as_of: datetime.date,
-        memo: dict[tuple[int, int], _Worked],
-    ) -> list[MeasureOutcome]:
-        """One outcome per target; period, checks and status depend on the hit alone, so
-        they are worked out once however many persons the measure reaches — and once for all
-        measures that share a condition (so the same witnesses) and what the period and the
-        checks read of a measure (``memo``, for one evaluation)."""
-        if not targets:
-            return []
+    def _worked(self, hit: Triggered, memo: dict[tuple[int, int], _Worked]) -> _Worked:
+        """A hit's period and checks; they depend on the hit alone, so they are worked out
+        once however many persons the measure reaches — and once for all measures that share
+        a condition (so the same witnesses) and what the period and the checks read of a
+        measure (``memo``, for one evaluation)."""
         compiled = hit.compiled
-        measure = compiled.measure
         key = (id(hit.witnesses), self._worked_as[compiled.position])
         worked = memo.get(key)
         if worked is None:
-            catalog = self.catalog
-            start, end, ends_by = _period(measure, hit.witnesses, catalog)
+            measure = compiled.measure
+            start, end, ends_by = _period(measure, hit.witnesses, self.catalog)
             found = self._checker.checks(measure, hit.witnesses)
             # the witnesses are kept alive by the memo, so their id is not reused meanwhile
             failed = any(not c.passed for c in found)
             worked = memo[key] = _Worked(start, end, ends_by, found, failed, hit.witnesses)
-        start, end, ends_by, checks = worked.start, worked.end, worked.ends_by, worked.checks
-        if worked.failed:
-            # A failed check decides even under objection: resolving it cannot make it apply.
-            status = OutcomeStatus.SET_ASIDE
-        elif hit.suspended:
-            status = OutcomeStatus.SUSPENDED
-        elif end is not None and end <= as_of:
-            status = OutcomeStatus.ENDED
-        elif self._advisory[hit.position]:
-            status = OutcomeStatus.ADVISORY
-        else:
-            status = OutcomeStatus.APPLIES
-        witnesses, pending = hit.witnesses, hit.pending
-        # positional: (measure, status, target, start, end, ends_by, witnesses, pending, checks)
-        return [
-            MeasureOutcome(measure, status, target, start, end, ends_by, witnesses, pending, checks)
-            for target in targets
-        ]
+        return worked
 
 
 def compile_catalog(catalog: Catalog, *, strict: bool = True) -> Engine:
@@ -596,69 +652,51 @@ _RESTRICTION = MeasureKind.RESTRICTION
 _INCENTIVE = MeasureKind.INCENTIVE
 
 
-def _dedupe(outcomes: Iterable[MeasureOutcome]) -> list[MeasureOutcome]:
-    """One outcome per (measure, target, role): the strongest status wins; in the order of
-    ``MeasureOutcome.sort_key`` (its fields read directly: this runs for every outcome)."""
-    best: dict[tuple[str, str, str | None, Role | None], MeasureOutcome] = {}
-    rank = _STATUS_RANK
-    for outcome in outcomes:
-        target = outcome.target
-        key = (outcome.measure.id, target.subject_id, target.via_id, target.role)
-        held = best.get(key)
-        if held is None or rank[outcome.status] < rank[held.status]:
-            best[key] = outcome
-    keyed = []
-    for (measure_id, subject_id, _, role), outcome in best.items():
-        keyed.append(
-            (
-                0 if role is None else 1,
-                subject_id,
-                "" if role is None else role._value_,
-                0 if outcome.measure.kind is _RESTRICTION else 1,
-                measure_id,
-                outcome,
-            )
-        )
-    keyed.sort(key=_without_outcome)
-    return [item[5] for item in keyed]
+#: an outcome before it is built: (status rank, sort key, status, hit, period and checks,
+#: target); see ``Engine._outcomes``
+_Row = tuple[int, int, OutcomeStatus, Triggered, _Worked, Target]
+
+#: a row's sort key (``MeasureOutcome.sort_key`` as ranks)
+_sort_key = operator.itemgetter(1)
 
 
-#: the sort key of ``_dedupe``'s rows: ``MeasureOutcome.sort_key`` (unique per row)
-_without_outcome = operator.itemgetter(0, 1, 2, 3, 4)
-
-
-def _withhold(outcomes: list[MeasureOutcome]) -> tuple[MeasureOutcome, ...]:
-    """Incentives are not given to a target under a restriction in force (unless overridden)."""
+def _withhold(rows: list[_Row]) -> tuple[MeasureOutcome, ...]:
+    """The outcomes of rows in order; incentives are not given to a target under a restriction
+    in force (unless overridden)."""
     blocking: dict[str, list[str]] = {}
     incentives = False
-    for outcome in outcomes:
-        kind = outcome.measure.kind
+    for _, _, status, hit, _, target in rows:
+        kind = hit.compiled.measure.kind
         if kind is _RESTRICTION:
-            if outcome.status in IN_FORCE:
-                blocking.setdefault(outcome.target.subject_id, []).append(outcome.measure.id)
+            if status in IN_FORCE:
+                blocking.setdefault(target.subject_id, []).append(hit.compiled.measure.id)
         elif kind is _INCENTIVE:
             incentives = True
-    if not blocking or not incentives:
-        return tuple(outcomes)
-    result: list[MeasureOutcome] = []
-    for outcome in outcomes:
-        if outcome.measure.kind is _INCENTIVE and outcome.status in IN_FORCE:
-            blockers = blocking.get(outcome.target.subject_id)
-            if blockers and not outcome.measure.overrides_restrictions:
-                outcome = MeasureOutcome(
-                    outcome.measure,
-                    OutcomeStatus.WITHHELD,
-                    outcome.target,
-                    outcome.start,
-                    outcome.end,
-                    outcome.ends_by,
-                    outcome.witnesses,
-                    outcome.pending,
-                    outcome.checks,
-                    tuple(sorted(set(blockers))),
-                )
-        result.append(outcome)
-    return tuple(result)
+    withholding = bool(blocking) and incentives
+    outcomes: list[MeasureOutcome] = []
+    for _, _, status, hit, worked, target in rows:
+        measure = hit.compiled.measure
+        withheld_by: tuple[str, ...] = ()
+        if withholding and measure.kind is _INCENTIVE and status in IN_FORCE:
+            blockers = blocking.get(target.subject_id)
+            if blockers and not measure.overrides_restrictions:
+                status = OutcomeStatus.WITHHELD
+                withheld_by = tuple(sorted(set(blockers)))
+        outcomes.append(
+            MeasureOutcome(
+                measure,
+                status,
+                target,
+                worked.start,
+                worked.end,
+                worked.ends_by,
+                hit.witnesses,
+                hit.pending,
+                worked.checks,
+                withheld_by,
+            )
+        )
+    return tuple(outcomes)
 
 
 def _unknown_matter(matter: str, matters: Iterable[str]) -> Diagnostic:

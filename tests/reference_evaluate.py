@@ -1,8 +1,9 @@
 """A straightforward ``Engine.evaluate`` after the match, for differential tests.
 
 It takes the engine's hits (``Engine.triggered``, tested on its own against evaluating every
-measure) and follows the documented rules one outcome at a time: targets, ``_period`` and
-``proportion.runtime_checks`` for every outcome (no memo, no shared work), status, dedupe by
+measure) and follows the documented rules one outcome at a time: targets, the period
+(``reference_period``, the plain form of ``engine._period``) and ``proportion.runtime_checks``
+for every outcome (no memo, no shared work), status, dedupe by
 (measure, target, role) keeping the strongest status, ``MeasureOutcome.sort_key`` order and
 withholding with ``attrs.evolve``. Slow on purpose: the engine's fast path must give the same
 ``Decision``.
@@ -11,13 +12,22 @@ withholding with ``attrs.evolve``. Slow on purpose: the engine's fast path must 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 import attrs
 
 from credit_rules.decision import IN_FORCE, Decision, MeasureOutcome, OutcomeStatus, Target
-from credit_rules.engine import Engine, Triggered, _period
-from credit_rules.facts import build_facts
-from credit_rules.model import Dossier, MeasureKind
+from credit_rules.engine import Engine, Triggered
+from credit_rules.facts import build_facts, counts_as_dishonest, record_end
+from credit_rules.model import (
+    Catalog,
+    Dossier,
+    DurationKind,
+    Measure,
+    MeasureKind,
+    Record,
+    RecordKind,
+)
 from credit_rules.proportion import runtime_checks
 from credit_rules.version import __version__
 
@@ -76,7 +86,7 @@ def _outcome(
 ) -> MeasureOutcome:
     catalog = engine.catalog
     measure = hit.compiled.measure
-    start, end, ends_by = _period(measure, hit.witnesses, catalog)
+    start, end, ends_by = reference_period(measure, hit.witnesses, catalog)
     checks = runtime_checks(
         measure, hit.witnesses, policy=catalog.policy, vocabulary=catalog.vocabulary
     )
@@ -139,3 +149,35 @@ def _withhold(outcomes: list[MeasureOutcome]) -> tuple[MeasureOutcome, ...]:
                 )
         result.append(outcome)
     return tuple(result)
+
+
+def reference_period(
+    measure: Measure, witnesses: Sequence[Record], catalog: Catalog
+) -> tuple[datetime.date | None, datetime.date | None, str]:
+    """``engine._period`` as it was first written (comprehensions, one step at a time)."""
+    dishonest = [r for r in witnesses if counts_as_dishonest(r)]
+    if not dishonest:
+        dishonest = list(witnesses)
+    start: datetime.date | None = None
+    for record in dishonest:
+        if start is None or record.decided_on > start:
+            start = record.decided_on
+    duration = measure.duration
+    if duration.kind is DurationKind.PERMANENT:
+        return start, None, "permanent"
+    if duration.kind is DurationKind.PERIOD:
+        if start is None or duration.period is None:
+            return start, None, "period"
+        return start, duration.period.add_to(start), "period"
+    if duration.kind is DurationKind.WHILE_LISTED:
+        entries = [r for r in witnesses if r.kind is RecordKind.LIST_ENTRY]
+        if entries:
+            start = max(r.decided_on for r in entries)
+            exits = [r.exit_on for r in entries]
+            if any(e is None for e in exits):
+                return start, None, "list_exit"
+            return start, max(e for e in exits if e is not None), "list_exit"
+    ends = [record_end(r, catalog.policy) for r in dishonest]
+    if not ends or any(e is None for e in ends):
+        return start, None, "repair"
+    return start, max(e for e in ends if e is not None), "repair"

@@ -8,7 +8,7 @@ import sys
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from credit_rules import compile as compile_catalog
@@ -21,19 +21,21 @@ from credit_rules.errors import UsageError
 from credit_rules.facts import build_facts
 from credit_rules.model import (
     Dossier,
+    Duration,
     DurationKind,
     EffectiveDocument,
     Impact,
     MeasureKind,
     Record,
+    RecordKind,
     RecordStatus,
 )
 from credit_rules.printer import to_text
 from credit_rules.proportion import runtime_checks
 from credit_rules.records import dossier_from_data
 from credit_rules.render.data import decision_data
-from engine_strategies import catalogs
-from reference_evaluate import reference_decision
+from engine_strategies import catalogs, durations
+from reference_evaluate import reference_decision, reference_period
 from strategies import (
     VOCABULARY,
     as_of_dates,
@@ -548,3 +550,49 @@ def test_evaluate_is_the_reference_on_the_benchmark_population() -> None:
     # every status but advisory (the synthetic catalog recommends nothing to outside bodies;
     # the random catalogs above do)
     assert statuses == set(OutcomeStatus) - {OutcomeStatus.ADVISORY}
+
+
+@st.composite
+def _period_witnesses(draw: st.DrawFn) -> tuple[Record, ...]:
+    """Up to six records, ids may repeat; half list entries, a third of the rest dishonest."""
+    found = []
+    for _ in range(draw(st.integers(0, 6))):
+        record = draw(records("S1", draw(st.integers(0, 3))))
+        if draw(st.booleans()):
+            exit_on = draw(st.none() | st.dates(record.decided_on, datetime.date(2030, 1, 1)))
+            record = attrs.evolve(
+                record, kind=RecordKind.LIST_ENTRY, list_name="red_list", exit_on=exit_on
+            )
+        found.append(record)
+    return tuple(found)
+
+
+def _entry(number: int, exit_on: datetime.date | None) -> Record:
+    """A red-list entry (no dishonest conduct) of 2024 with the given exit."""
+    return Record(
+        f"L{number}",
+        "S1",
+        RecordKind.LIST_ENTRY,
+        datetime.date(2024, 1, number),
+        list_name="red_list",
+        exit_on=exit_on,
+    )
+
+
+_LATER, _EARLIER = datetime.date(2026, 1, 1), datetime.date(2025, 1, 1)
+
+
+@settings(max_examples=400, deadline=None)
+@given(durations, _period_witnesses())
+# rare draws, spelled out: the later exit last; one entry without an exit; no dishonest
+# witness, so all of them decide when a measure until repair ends
+@example(Duration(DurationKind.WHILE_LISTED), (_entry(1, _EARLIER), _entry(2, _LATER)))
+@example(Duration(DurationKind.WHILE_LISTED), (_entry(1, _LATER), _entry(2, None)))
+@example(Duration(DurationKind.UNTIL_REPAIRED), (_entry(1, _EARLIER), _entry(2, _LATER)))
+def test_the_period_is_the_plain_one(national, duration, witnesses) -> None:  # type: ignore[no-untyped-def]
+    """``_period`` (loops, run for every hit) gives the start, end and what ends it of the
+    plain version, for any duration and witnesses (list entries with and without exits,
+    dishonest or not, ratings, records that end by publication period or never)."""
+    catalog = national.catalog
+    measure = attrs.evolve(catalog.measures[0], duration=duration)
+    assert _period(measure, witnesses, catalog) == reference_period(measure, witnesses, catalog)

@@ -614,37 +614,61 @@ def _person_target(person: Subject, organisation: Subject, related: Related) -> 
 def _period(
     measure: Measure, witnesses: Sequence[Record], catalog: Catalog
 ) -> tuple[datetime.date | None, datetime.date | None, str]:
-    """Start, end and what ends the measure, from its duration and its witnesses."""
+    """Start, end and what ends the measure, from its duration and its witnesses.
+
+    It starts with the latest of the dishonest witnesses (of all witnesses when none is).
+    A measure for as long as a subject is listed ends with the last exit of the listings
+    among the witnesses (never, when one has no exit date); with none, and for a measure until
+    repair, it ends when the last of those witnesses stops counting (never, when one does not
+    end by time). Loops rather than comprehensions: this runs for every hit (a property test
+    holds it to the plain version, ``reference_evaluate.reference_period``).
+    """
     dishonest: list[Record] = []
+    start: datetime.date | None = None
     for record in witnesses:
-        flag = record.dishonest  # counts_as_dishonest, inlined: this runs for every hit
+        flag = record.dishonest  # counts_as_dishonest, inlined
         if flag is True or (flag is None and record.kind in DISHONEST_KINDS):
             dishonest.append(record)
+            if start is None or record.decided_on > start:
+                start = record.decided_on
+    chosen: Sequence[Record] = dishonest
     if not dishonest:
-        dishonest = list(witnesses)
-    start: datetime.date | None = None
-    for record in dishonest:
-        if start is None or record.decided_on > start:
-            start = record.decided_on
+        chosen = witnesses
+        for record in witnesses:
+            if start is None or record.decided_on > start:
+                start = record.decided_on
     duration = measure.duration
-    if duration.kind is DurationKind.PERMANENT:
+    kind = duration.kind
+    if kind is DurationKind.PERMANENT:
         return start, None, "permanent"
-    if duration.kind is DurationKind.PERIOD:
+    if kind is DurationKind.PERIOD:
         if start is None or duration.period is None:
             return start, None, "period"
         return start, duration.period.add_to(start), "period"
-    if duration.kind is DurationKind.WHILE_LISTED:
-        entries = [r for r in witnesses if r.kind is RecordKind.LIST_ENTRY]
-        if entries:
-            start = max(r.decided_on for r in entries)
-            exits = [r.exit_on for r in entries]
-            if any(e is None for e in exits):
-                return start, None, "list_exit"
-            return start, max(e for e in exits if e is not None), "list_exit"
-    ends = [record_end(r, catalog.policy) for r in dishonest]
-    if not ends or any(e is None for e in ends):
-        return start, None, "repair"
-    return start, max(e for e in ends if e is not None), "repair"
+    if kind is DurationKind.WHILE_LISTED:
+        listed: datetime.date | None = None
+        last_exit: datetime.date | None = None
+        open_ended = False
+        for record in witnesses:
+            if record.kind is RecordKind.LIST_ENTRY:
+                if listed is None or record.decided_on > listed:
+                    listed = record.decided_on
+                exit_on = record.exit_on
+                if exit_on is None:
+                    open_ended = True
+                elif last_exit is None or exit_on > last_exit:
+                    last_exit = exit_on
+        if listed is not None:
+            return listed, None if open_ended else last_exit, "list_exit"
+    policy = catalog.policy
+    end: datetime.date | None = None
+    for record in chosen:
+        ends = record_end(record, policy)
+        if ends is None:
+            return start, None, "repair"
+        if end is None or ends > end:
+            end = ends
+    return start, end, "repair"
 
 
 _STATUS_RANK = {status: rank for rank, status in enumerate(OutcomeStatus)}

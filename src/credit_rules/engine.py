@@ -53,6 +53,7 @@ from credit_rules.model import (
     Related,
     Role,
     Subject,
+    SubjectKind,
 )
 from credit_rules.parser import parse
 from credit_rules.proportion import Checker
@@ -158,30 +159,25 @@ class Engine:
         #: per condition, the keys of records that can change its value (None: any record)
         self._record_keys = tuple(relevant)
         self._plans: dict[tuple[datetime.date, str | None], _Plan] = {}
-        # measures alike in all that the period and the checks read share their results
-        alike: dict[object, int] = {}
-        self._worked_as = {
-            item.position: alike.setdefault(_worked_signature(item.measure), len(alike))
-            for item in self.measures
-        }
-        #: by place in ``measures`` (a hit's position): whether the measure is advisory (a
-        #: property with a loop, read for every hit)
-        self._advisory = tuple(item.measure.advisory for item in self.measures)
-        self._checker = Checker(catalog.policy, catalog.vocabulary)
-        # By place: the place of the first measure with the same id (outcomes are one per
-        # measure id and target), and the rank of the measure's part of
-        # ``MeasureOutcome.sort_key`` (restrictions first, then by id; equal parts, equal ranks).
-        first: dict[str, int] = {}
-        self._same_id = tuple(
-            first.setdefault(item.measure.id, position)
-            for position, item in enumerate(self.measures)
-        )
-        parts = [
-            (0 if item.measure.kind is _RESTRICTION else 1, item.measure.id)
-            for item in self.measures
-        ]
+        # Per place in ``measures`` (a hit's position), what the evaluation path reads of a
+        # measure, in one tuple (``_Static``): read for every hit.
+        alike: dict[object, int] = {}  # measures alike in all the period and checks read
+        first: dict[str, int] = {}  # outcomes are one per measure id and target
+        parts = [(0 if m.measure.kind is _RESTRICTION else 1, m.measure.id) for m in self.measures]
         ranks = {part: rank for rank, part in enumerate(sorted(set(parts)))}
-        self._order = tuple(ranks[part] for part in parts)
+        self._static = tuple(
+            _Static(
+                item.measure,
+                item.measure.target_kinds,
+                item.measure.target_roles,
+                alike.setdefault(_worked_signature(item.measure), len(alike)),
+                item.measure.advisory,
+                first.setdefault(item.measure.id, place),
+                ranks[parts[place]],
+            )
+            for place, item in enumerate(self.measures)
+        )
+        self._checker = Checker(catalog.policy, catalog.vocabulary)
 
     @property
     def fingerprint(self) -> str:
@@ -362,24 +358,28 @@ class Engine:
         n = len(self.measures)
         # per target: its rank in the order, times n (a row's sort key adds the measure's)
         placed = [ranks[place] * n for place in places]
-        same_id, order, advisory = self._same_id, self._order, self._advisory
+        static = self._static
         rank_of = _STATUS_RANK
         memo: dict[tuple[int, int], _Worked] = {}
         best: dict[int, _Row] = {}
         for (hits, direct, _), persons_ in zip(sources, reached, strict=True):
             for hit in hits:
-                measure = hit.compiled.measure
+                position = hit.position
+                _, kinds, roles, alike, advisory, same, placed_measure = static[position]
                 targets = []
-                if direct and subject.kind in measure.target_kinds:
+                if direct and subject.kind in kinds:
                     targets.append((itself, 0))
-                roles = measure.target_roles
                 if roles:
                     for role, target, index in persons_:
                         if role in roles:
                             targets.append((target, index))
                 if not targets:
                     continue
-                worked = self._worked(hit, memo)
+                shared = (id(hit.witnesses), alike)
+                worked = memo.get(shared)
+                if worked is None:
+                    # the witnesses are kept alive by the memo, so their id is not reused
+                    worked = memo[shared] = self._worked(hit)
                 if worked.failed:
                     # A failed check decides even under objection: resolving it cannot make
                     # it apply.
@@ -388,13 +388,11 @@ class Engine:
                     status = OutcomeStatus.SUSPENDED
                 elif worked.end is not None and worked.end <= as_of:
                     status = OutcomeStatus.ENDED
-                elif advisory[hit.position]:
+                elif advisory:
                     status = OutcomeStatus.ADVISORY
                 else:
                     status = OutcomeStatus.APPLIES
                 rank = rank_of[status]
-                position = hit.position
-                same, placed_measure = same_id[position], order[position]
                 for target, index in targets:
                     key = index * n + same
                     held = best.get(key)
@@ -413,22 +411,21 @@ class Engine:
             rows.sort(key=_sort_key)  # stable: equal keys stay in the order first seen
         return _withhold(rows)
 
-    def _worked(self, hit: Triggered, memo: dict[tuple[int, int], _Worked]) -> _Worked:
-        """A hit's period and checks; they depend on the hit alone, so they are worked out
-        once however many persons the measure reaches — and once for all measures that share
-        a condition (so the same witnesses) and what the period and the checks read of a
-        measure (``memo``, for one evaluation)."""
-        compiled = hit.compiled
-        key = (id(hit.witnesses), self._worked_as[compiled.position])
-        worked = memo.get(key)
-        if worked is None:
-            measure = compiled.measure
-            start, end, ends_by = _period(measure, hit.witnesses, self.catalog)
-            found = self._checker.checks(measure, hit.witnesses)
-            # the witnesses are kept alive by the memo, so their id is not reused meanwhile
-            failed = any(not c.passed for c in found)
-            worked = memo[key] = _Worked(start, end, ends_by, found, failed, hit.witnesses)
-        return worked
+    def _worked(self, hit: Triggered) -> _Worked:
+        """A hit's period and checks. They depend on the hit alone, so ``_outcomes`` works
+        them out once however many persons the measure reaches — and once for all measures
+        that share a condition (so the same witnesses) and what the period and the checks
+        read of a measure (``_Static.alike``, the memo's key)."""
+        measure = hit.compiled.measure
+        witnesses = hit.witnesses
+        start, end, ends_by = _period(measure, witnesses, self.catalog)
+        found = self._checker.checks(measure, witnesses)
+        failed = False
+        for result in found:
+            if not result.passed:
+                failed = True
+                break
+        return _new_worked(_Worked, (start, end, ends_by, found, failed, witnesses))
 
 
 def compile_catalog(catalog: Catalog, *, strict: bool = True) -> Engine:
@@ -523,8 +520,25 @@ class _Plan:
         return conditions
 
 
+class _Static(NamedTuple):
+    """What the evaluation path reads of a measure (see ``Engine.__init__``)."""
+
+    measure: Measure
+    target_kinds: tuple[SubjectKind, ...]
+    target_roles: tuple[Role, ...]
+    #: the same number for measures alike in what the period and the checks read
+    alike: int
+    #: ``Measure.advisory`` (a property with a loop)
+    advisory: bool
+    #: the place of the first measure with the same id (the dedupe's measure part)
+    same_id: int
+    #: the rank of its part of ``MeasureOutcome.sort_key`` (restrictions first, then by id;
+    #: equal parts, equal ranks)
+    order: int
+
+
 class _Worked(NamedTuple):
-    """A hit's period and runtime checks (see ``Engine._outcomes_of``)."""
+    """A hit's period and runtime checks (see ``Engine._worked``)."""
 
     start: datetime.date | None
     end: datetime.date | None
@@ -544,6 +558,8 @@ def _worked_signature(measure: Measure) -> tuple[object, ...]:
 
 #: a hit from its fields without ``Triggered.__new__`` (a Python function) in between
 _new_hit = tuple.__new__
+#: the same for ``_Worked``
+_new_worked = tuple.__new__
 
 
 def _never(env: Env) -> Witnesses | None:

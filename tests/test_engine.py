@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime
 import pathlib
+import sys
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from credit_rules import compile as compile_catalog
 from credit_rules import load_catalog
+from credit_rules.catalog import load_catalog_text
 from credit_rules.compile import make_env
 from credit_rules.decision import IN_FORCE, Decision, OutcomeStatus
 from credit_rules.engine import _period
@@ -19,19 +21,29 @@ from credit_rules.errors import UsageError
 from credit_rules.facts import build_facts
 from credit_rules.model import (
     Dossier,
+    Duration,
     DurationKind,
     EffectiveDocument,
     Impact,
     MeasureKind,
     Record,
+    RecordKind,
     RecordStatus,
 )
 from credit_rules.printer import to_text
 from credit_rules.proportion import runtime_checks
 from credit_rules.records import dossier_from_data
 from credit_rules.render.data import decision_data
-from engine_strategies import catalogs
-from strategies import as_of_dates, dossiers, records, typed_conditions
+from engine_strategies import catalogs, durations
+from reference_evaluate import reference_decision, reference_period
+from strategies import (
+    VOCABULARY,
+    as_of_dates,
+    dossiers,
+    record_sets,
+    records,
+    typed_conditions,
+)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 AS_OF = datetime.date(2024, 6, 1)
@@ -427,7 +439,6 @@ def test_past_every_end_date_no_listed_or_fixed_period_measure_applies(catalog, 
 def test_a_related_persons_record_under_objection_suspends_what_it_triggers() -> None:
     """Regression (issue 8 benchmark): pending records of related subjects were never tried,
     so a measure only they trigger was dropped instead of suspended."""
-    from credit_rules.catalog import load_catalog_text
 
     catalog = load_catalog_text(
         """
@@ -471,3 +482,117 @@ measures:
     decision = engine.evaluate(dossier, as_of=AS_OF)
     assert _rows(decision) == [("rel", "E1", "suspended", "2024-01-01", None)]
     assert [r.id for r in decision.outcomes[0].pending] == ["SD1"]
+
+
+def _same_decision(found: Decision, expected: Decision) -> None:
+    """Equal, equally hashed and rendered to the same JSON (masked and not)."""
+    assert found == expected
+    assert hash(found) == hash(expected)
+    assert found.outcomes == expected.outcomes
+    assert decision_data(found) == decision_data(expected)
+    assert decision_data(found, unmasked=True) == decision_data(expected, unmasked=True)
+    assert found.reasons() == expected.reasons()
+
+
+@PROPERTY
+@given(
+    catalogs(max_measures=8, conditions=st.one_of(_INDEXED, typed_conditions.map(to_text))),
+    dossiers(max_related=3),
+    as_of_dates,
+    st.booleans(),
+    st.sampled_from([None, *sorted(VOCABULARY.matters)]),
+    st.data(),
+)
+def test_evaluate_is_the_straightforward_reference(  # type: ignore[no-untyped-def]
+    catalog, dossier, as_of, fresh, matter, data
+) -> None:
+    """Memo, shared checks, targets, dedupe and the ordering of the fast path change no
+    outcome: the decision is the one worked out outcome by outcome (``reference_evaluate``).
+    Sometimes a relation is given twice (same subject and role, other records and name) and
+    two measures share an id, so that the dedupe has outcomes to choose between."""
+    if fresh:
+        dossier = _fresh(dossier, as_of)
+    if dossier.related and data.draw(st.booleans(), label="relation twice"):
+        again = data.draw(st.sampled_from(dossier.related), label="relation")
+        twin = attrs.evolve(
+            again,
+            subject=attrs.evolve(again.subject, name=again.subject.name + "（又）"),
+            records=data.draw(record_sets(again.subject.id, max_size=4), label="its records"),
+        )
+        where = data.draw(st.integers(0, len(dossier.related)), label="at")
+        related = list(dossier.related)
+        related.insert(where, twin)
+        dossier = attrs.evolve(dossier, related=tuple(related))
+    if len(catalog.measures) > 1 and data.draw(st.booleans(), label="an id twice"):
+        measures = list(catalog.measures)
+        measures[-1] = attrs.evolve(measures[-1], id=measures[0].id)
+        catalog = attrs.evolve(catalog, measures=tuple(measures))
+    engine = compile_catalog(catalog, strict=False)
+    for _ in range(2):  # and again with the engine's caches warm
+        found = engine.evaluate(dossier, as_of=as_of, matter=matter)
+        _same_decision(found, reference_decision(engine, dossier, as_of=as_of, matter=matter))
+
+
+def test_evaluate_is_the_reference_on_the_benchmark_population() -> None:
+    """The same on the benchmark's synthetic catalog and population (list entries with
+    categories, related persons, lenience, records under objection: the shapes of real data)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))  # benchmarks/ is a package beside tests/, not installed
+    from benchmarks.generate import AS_OF as BENCH_AS_OF
+    from benchmarks.generate import generate, synthetic_catalog
+
+    engine = compile_catalog(load_catalog_text(synthetic_catalog(150, seed=7)))
+    statuses = set()
+    for dossier in generate(150, seed=7):
+        found = engine.evaluate(dossier, as_of=BENCH_AS_OF)
+        _same_decision(found, reference_decision(engine, dossier, as_of=BENCH_AS_OF))
+        statuses.update(o.status for o in found.outcomes)
+    # every status but advisory (the synthetic catalog recommends nothing to outside bodies;
+    # the random catalogs above do)
+    assert statuses == set(OutcomeStatus) - {OutcomeStatus.ADVISORY}
+
+
+@st.composite
+def _period_witnesses(draw: st.DrawFn) -> tuple[Record, ...]:
+    """Up to six records, ids may repeat; half list entries, a third of the rest dishonest."""
+    found = []
+    for _ in range(draw(st.integers(0, 6))):
+        record = draw(records("S1", draw(st.integers(0, 3))))
+        if draw(st.booleans()):
+            exit_on = draw(st.none() | st.dates(record.decided_on, datetime.date(2030, 1, 1)))
+            record = attrs.evolve(
+                record, kind=RecordKind.LIST_ENTRY, list_name="red_list", exit_on=exit_on
+            )
+        found.append(record)
+    return tuple(found)
+
+
+def _entry(number: int, exit_on: datetime.date | None) -> Record:
+    """A red-list entry (no dishonest conduct) of 2024 with the given exit."""
+    return Record(
+        f"L{number}",
+        "S1",
+        RecordKind.LIST_ENTRY,
+        datetime.date(2024, 1, number),
+        list_name="red_list",
+        exit_on=exit_on,
+    )
+
+
+_LATER, _EARLIER = datetime.date(2026, 1, 1), datetime.date(2025, 1, 1)
+
+
+@settings(max_examples=400, deadline=None)
+@given(durations, _period_witnesses())
+# rare draws, spelled out: the later exit last; one entry without an exit; no dishonest
+# witness, so all of them decide when a measure until repair ends
+@example(Duration(DurationKind.WHILE_LISTED), (_entry(1, _EARLIER), _entry(2, _LATER)))
+@example(Duration(DurationKind.WHILE_LISTED), (_entry(1, _LATER), _entry(2, None)))
+@example(Duration(DurationKind.UNTIL_REPAIRED), (_entry(1, _EARLIER), _entry(2, _LATER)))
+def test_the_period_is_the_plain_one(national, duration, witnesses) -> None:  # type: ignore[no-untyped-def]
+    """``_period`` (loops, run for every hit) gives the start, end and what ends it of the
+    plain version, for any duration and witnesses (list entries with and without exits,
+    dishonest or not, ratings, records that end by publication period or never)."""
+    catalog = national.catalog
+    measure = attrs.evolve(catalog.measures[0], duration=duration)
+    assert _period(measure, witnesses, catalog) == reference_period(measure, witnesses, catalog)

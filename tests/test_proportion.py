@@ -13,22 +13,34 @@ import datetime
 import pathlib
 from typing import Any
 
+import attrs
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+import engine_strategies
+import strategies
 from credit_rules.catalog import load_catalog
 from credit_rules.decision import Decision
 from credit_rules.engine import Engine, compile_catalog
 from credit_rules.facts import build_facts
 from credit_rules.model import (
+    Duration,
+    DurationKind,
+    Impact,
     ListDef,
     ListKind,
+    Measure,
+    MeasureKind,
+    MeasureList,
     Policy,
     Record,
     RecordKind,
     Severity,
+    SubjectKind,
     Vocabulary,
 )
-from credit_rules.proportion import gravity_of, list_categories
+from credit_rules.proportion import Checker, gravity_of, list_categories, runtime_checks
 from credit_rules.records import dossier_from_data
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -346,8 +358,8 @@ VOCABULARY = Vocabulary(
 )
 
 
-def record(kind: RecordKind, **fields: Any) -> Record:
-    return Record("R", "S", kind, datetime.date(2024, 1, 1), **fields)
+def record(kind: RecordKind, *, id: str = "R", **fields: Any) -> Record:
+    return Record(id, "S", kind, datetime.date(2024, 1, 1), **fields)
 
 
 @pytest.mark.parametrize(
@@ -393,3 +405,95 @@ def test_only_serious_dishonesty_lists_are_limited_to_the_permitted_categories()
     )
     assert list_categories(lists["black"], policy) == ()
     assert list_categories(lists["severe"], Policy()) == ()
+
+
+#: the shared vocabulary, with a serious-dishonesty list declaring categories (some the policy
+#: does not permit), an ungraded black list and a key-attention list without a gravity
+_CHECKED_VOCABULARY = attrs.evolve(
+    strategies.VOCABULARY,
+    lists={
+        **strategies.VOCABULARY.lists,
+        "declared": ListDef(
+            "declared",
+            "严重失信（限定）",
+            ListKind.BLACK,
+            Severity.SEVERE,
+            strategies.CATEGORIES[0],
+            ("elsewhere", strategies.CATEGORIES[2]),
+        ),
+        "ungraded": ListDef("ungraded", "未分级", ListKind.BLACK),
+        "watch": ListDef("watch", "重点关注", ListKind.KEY_ATTENTION),
+    },
+)
+
+
+_RESTRICTION = Measure(
+    id="m0",
+    title="措施",
+    kind=MeasureKind.RESTRICTION,
+    list=MeasureList.MANDATORY,
+    when="any record where dishonest",
+    duration=Duration(DurationKind.PERMANENT),
+    impact=Impact.MARKET_BAN,
+    target_kinds=(SubjectKind.LEGAL_PERSON,),
+    target_roles=(),
+    legal_basis=(engine_strategies.BASIS,),
+)
+
+
+@st.composite
+def _checked_records(draw: st.DrawFn) -> tuple[Record, ...]:
+    """Witnesses: shared-pool records (ids may repeat), half of them list entries of the lists
+    above, and some other records naming a list (which must not grade them)."""
+    found = []
+    names = [*_CHECKED_VOCABULARY.lists, "undeclared", None]
+    for _ in range(draw(st.integers(0, 6))):
+        drawn = draw(strategies.records("S1", draw(st.integers(0, 3))))
+        if draw(st.booleans()):
+            drawn = attrs.evolve(drawn, kind=RecordKind.LIST_ENTRY)
+        if drawn.kind is RecordKind.LIST_ENTRY or draw(st.integers(0, 3)) == 0:
+            drawn = attrs.evolve(drawn, list_name=draw(st.sampled_from(names)))
+        found.append(drawn)
+    return tuple(found)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    engine_strategies.measures(0),
+    st.lists(st.sampled_from(strategies.DOMAINS), max_size=2, unique=True),
+    _checked_records(),
+    st.fixed_dictionaries({i: st.sampled_from([None, *Severity]) for i in Impact}),
+    st.lists(st.sampled_from([*strategies.CATEGORIES, "elsewhere"]), max_size=3, unique=True),
+)
+# rare draws, spelled out: a record other than a list entry naming a graded list (it grades
+# nothing); two entries for categories their list may not cover (the first one is named)
+@example(
+    _RESTRICTION,
+    [],
+    (record(RecordKind.RATING, list_name="judgment_defaulter", dishonest=False),),
+    {Impact.MARKET_BAN: Severity.GENERAL},
+    [],
+)
+@example(
+    _RESTRICTION,
+    [],
+    (
+        record(RecordKind.LIST_ENTRY, id="E1", list_name="declared", category="elsewhere"),
+        record(RecordKind.LIST_ENTRY, id="E2", list_name="serious_dishonesty", category="x"),
+    ),
+    {},
+    [strategies.CATEGORIES[0]],
+)
+def test_the_engines_checker_is_runtime_checks(  # type: ignore[no-untyped-def]
+    measure, domains, witnesses, proportion, permitted
+) -> None:
+    """``Checker.checks`` (what the engine runs for every hit) gives the checks, passed or
+    failed, texts and all, of :func:`runtime_checks`, for any measure, witnesses and policy."""
+    measure = attrs.evolve(measure, domains=tuple(domains))
+    policy = attrs.evolve(
+        strategies.POLICY, proportion=proportion, listing_categories=tuple(permitted)
+    )
+    expected = runtime_checks(measure, witnesses, policy=policy, vocabulary=_CHECKED_VOCABULARY)
+    found = Checker(policy, _CHECKED_VOCABULARY).checks(measure, witnesses)
+    assert found == expected
+    assert [c.to_data() for c in found] == [c.to_data() for c in expected]

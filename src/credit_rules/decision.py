@@ -42,6 +42,10 @@ class OutcomeStatus(enum.Enum):
     SET_ASIDE = "set_aside"
     ENDED = "ended"
 
+    #: by identity, like the model's enums (members are singletons): ``enum.Enum.__hash__`` is
+    #: Python code, and a status is looked up (``IN_FORCE``, ranks) for every outcome
+    __hash__ = object.__hash__
+
     def __str__(self) -> str:
         return self.value
 

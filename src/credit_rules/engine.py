@@ -53,9 +53,10 @@ from credit_rules.model import (
     Related,
     Role,
     Subject,
+    SubjectKind,
 )
 from credit_rules.parser import parse
-from credit_rules.proportion import runtime_checks
+from credit_rules.proportion import Checker
 from credit_rules.version import __version__
 
 
@@ -158,12 +159,25 @@ class Engine:
         #: per condition, the keys of records that can change its value (None: any record)
         self._record_keys = tuple(relevant)
         self._plans: dict[tuple[datetime.date, str | None], _Plan] = {}
-        # measures alike in all that the period and the checks read share their results
-        alike: dict[object, int] = {}
-        self._worked_as = {
-            item.position: alike.setdefault(_worked_signature(item.measure), len(alike))
-            for item in self.measures
-        }
+        # Per place in ``measures`` (a hit's position), what the evaluation path reads of a
+        # measure, in one tuple (``_Static``): read for every hit.
+        alike: dict[object, int] = {}  # measures alike in all the period and checks read
+        first: dict[str, int] = {}  # outcomes are one per measure id and target
+        parts = [(0 if m.measure.kind is _RESTRICTION else 1, m.measure.id) for m in self.measures]
+        ranks = {part: rank for rank, part in enumerate(sorted(set(parts)))}
+        self._static = tuple(
+            _Static(
+                item.measure,
+                item.measure.target_kinds,
+                item.measure.target_roles,
+                alike.setdefault(_worked_signature(item.measure), len(alike)),
+                item.measure.advisory,
+                first.setdefault(item.measure.id, place),
+                ranks[parts[place]],
+            )
+            for place, item in enumerate(self.measures)
+        )
+        self._checker = Checker(catalog.policy, catalog.vocabulary)
 
     @property
     def fingerprint(self) -> str:
@@ -293,84 +307,125 @@ class Engine:
     def _outcomes(
         self, facts: Facts, *, as_of: datetime.date, matter: str | None
     ) -> tuple[MeasureOutcome, ...]:
+        """The outcomes of every hit for every target it reaches, one per (measure id,
+        target, via, role) with the strongest status, in ``MeasureOutcome.sort_key`` order,
+        incentives withheld (``_withhold``).
+
+        Outcomes are rows (plain tuples) until the end: the dedupe key and the sort key are
+        integers from ranks worked out once per engine (measures) and once per evaluation
+        (targets), and each ``MeasureOutcome`` is built once, with its final status.
+        """
         subject = facts.subject
-        outcomes: list[MeasureOutcome] = []
-        memo: dict[tuple[int, int], _Worked] = {}
         itself = _self_target(subject)
-        is_person = subject.is_person
-        # the persons an organisation's measures can reach, with their roles (made once)
-        persons: list[tuple[Role, Target]] | None = None
-        # The subject's own triggered measures: to itself, and to persons through it.
-        for hit in self.triggered(facts, as_of=as_of, matter=matter):
-            measure = hit.compiled.measure
-            targets = []
-            if subject.kind in measure.target_kinds:
-                targets.append(itself)
-            roles = measure.target_roles
-            if roles and not is_person:
-                if persons is None:
-                    persons = [
-                        (related.role, _person_target(related.subject, subject, related))
-                        for related, _ in facts.related
-                        if related.subject.is_person
-                    ]
-                targets.extend(target for role, target in persons if role in roles)
-            outcomes.extend(self._outcomes_of(hit, targets, as_of, memo))
-        # A person reached through the organisations they hold a role in.
-        if is_person:
+        hits = self.triggered(facts, as_of=as_of, matter=matter)
+        # (hits, whether the subject itself can be their target, persons reached and roles)
+        sources: list[tuple[list[Triggered], bool, list[tuple[Role, Target]]]] = []
+        if subject.is_person:
+            if hits:
+                sources.append((hits, True, []))
+            # A person reached through the organisations they hold a role in.
             for related, org_facts in facts.related:
                 if related.subject.is_person:
                     continue
-                target = _person_target(subject, related.subject, related)
-                for hit in self.triggered(org_facts, as_of=as_of, matter=matter):
-                    if related.role in hit.compiled.measure.target_roles:
-                        outcomes.extend(self._outcomes_of(hit, [target], as_of, memo))
-        return _withhold(_dedupe(outcomes))
+                org_hits = self.triggered(org_facts, as_of=as_of, matter=matter)
+                if org_hits:
+                    target = _person_target(subject, related.subject, related)
+                    sources.append((org_hits, False, [(related.role, target)]))
+        elif hits:
+            # The subject's own triggered measures: to itself, and to persons through it.
+            persons = [
+                (related.role, _person_target(related.subject, subject, related))
+                for related, _ in facts.related
+                if related.subject.is_person
+            ]
+            sources.append((hits, True, persons))
+        if not sources:
+            return ()
+        # Each target's identity for the dedupe, (subject, via, role), as an index, and its
+        # place in the order, (through, subject, role), as a rank (equal places, equal ranks).
+        identity: dict[tuple[str, str | None, Role | None], int] = {(subject.id, None, None): 0}
+        places: list[tuple[int, str, str]] = [(0, subject.id, "")]
+        reached: list[list[tuple[Role, Target, int]]] = []
+        for _, _, persons in sources:
+            indexed = []
+            for role, target in persons:
+                index = identity.setdefault((target.subject_id, target.via_id, role), len(places))
+                if index == len(places):
+                    places.append((1, target.subject_id, role._value_))
+                indexed.append((role, target, index))
+            reached.append(indexed)
+        ranks = {place: rank for rank, place in enumerate(sorted(set(places)))}
+        n = len(self.measures)
+        # per target: its rank in the order, times n (a row's sort key adds the measure's)
+        placed = [ranks[place] * n for place in places]
+        static = self._static
+        rank_of = _STATUS_RANK
+        memo: dict[tuple[int, int], _Worked] = {}
+        best: dict[int, _Row] = {}
+        for (hits, direct, _), persons_ in zip(sources, reached, strict=True):
+            for hit in hits:
+                position = hit.position
+                _, kinds, roles, alike, advisory, same, placed_measure = static[position]
+                targets = []
+                if direct and subject.kind in kinds:
+                    targets.append((itself, 0))
+                if roles:
+                    for role, target, index in persons_:
+                        if role in roles:
+                            targets.append((target, index))
+                if not targets:
+                    continue
+                shared = (id(hit.witnesses), alike)
+                worked = memo.get(shared)
+                if worked is None:
+                    # the witnesses are kept alive by the memo, so their id is not reused
+                    worked = memo[shared] = self._worked(hit)
+                if worked.failed:
+                    # A failed check decides even under objection: resolving it cannot make
+                    # it apply.
+                    status = OutcomeStatus.SET_ASIDE
+                elif hit.suspended:
+                    status = OutcomeStatus.SUSPENDED
+                elif worked.end is not None and worked.end <= as_of:
+                    status = OutcomeStatus.ENDED
+                elif advisory:
+                    status = OutcomeStatus.ADVISORY
+                else:
+                    status = OutcomeStatus.APPLIES
+                rank = rank_of[status]
+                for target, index in targets:
+                    key = index * n + same
+                    held = best.get(key)
+                    if held is None or rank < held[0]:
+                        # a key seen before keeps its place among the rows, as in a dict
+                        best[key] = (
+                            rank,
+                            placed[index] + placed_measure,
+                            status,
+                            hit,
+                            worked,
+                            target,
+                        )
+        rows = list(best.values())
+        if len(rows) > 1:
+            rows.sort(key=_sort_key)  # stable: equal keys stay in the order first seen
+        return _withhold(rows)
 
-    def _outcomes_of(
-        self,
-        hit: Triggered,
-        targets: Sequence[Target],
-        as_of: datetime.date,
-        memo: dict[tuple[int, int], _Worked],
-    ) -> list[MeasureOutcome]:
-        """One outcome per target; period, checks and status depend on the hit alone, so
-        they are worked out once however many persons the measure reaches — and once for all
-        measures that share a condition (so the same witnesses) and what the period and the
-        checks read of a measure (``memo``, for one evaluation)."""
-        if not targets:
-            return []
-        compiled = hit.compiled
-        measure = compiled.measure
-        key = (id(hit.witnesses), self._worked_as[compiled.position])
-        worked = memo.get(key)
-        if worked is None:
-            catalog = self.catalog
-            start, end, ends_by = _period(measure, hit.witnesses, catalog)
-            found = runtime_checks(
-                measure, hit.witnesses, policy=catalog.policy, vocabulary=catalog.vocabulary
-            )
-            # the witnesses are kept alive by the memo, so their id is not reused meanwhile
-            failed = any(not c.passed for c in found)
-            worked = memo[key] = _Worked(start, end, ends_by, found, failed, hit.witnesses)
-        start, end, ends_by, checks = worked.start, worked.end, worked.ends_by, worked.checks
-        if worked.failed:
-            # A failed check decides even under objection: resolving it cannot make it apply.
-            status = OutcomeStatus.SET_ASIDE
-        elif hit.suspended:
-            status = OutcomeStatus.SUSPENDED
-        elif end is not None and end <= as_of:
-            status = OutcomeStatus.ENDED
-        elif measure.advisory:
-            status = OutcomeStatus.ADVISORY
-        else:
-            status = OutcomeStatus.APPLIES
-        witnesses, pending = hit.witnesses, hit.pending
-        # positional: (measure, status, target, start, end, ends_by, witnesses, pending, checks)
-        return [
-            MeasureOutcome(measure, status, target, start, end, ends_by, witnesses, pending, checks)
-            for target in targets
-        ]
+    def _worked(self, hit: Triggered) -> _Worked:
+        """A hit's period and checks. They depend on the hit alone, so ``_outcomes`` works
+        them out once however many persons the measure reaches — and once for all measures
+        that share a condition (so the same witnesses) and what the period and the checks
+        read of a measure (``_Static.alike``, the memo's key)."""
+        measure = hit.compiled.measure
+        witnesses = hit.witnesses
+        start, end, ends_by = _period(measure, witnesses, self.catalog)
+        found = self._checker.checks(measure, witnesses)
+        failed = False
+        for result in found:
+            if not result.passed:
+                failed = True
+                break
+        return _new_worked(_Worked, (start, end, ends_by, found, failed, witnesses))
 
 
 def compile_catalog(catalog: Catalog, *, strict: bool = True) -> Engine:
@@ -465,8 +520,25 @@ class _Plan:
         return conditions
 
 
+class _Static(NamedTuple):
+    """What the evaluation path reads of a measure (see ``Engine.__init__``)."""
+
+    measure: Measure
+    target_kinds: tuple[SubjectKind, ...]
+    target_roles: tuple[Role, ...]
+    #: the same number for measures alike in what the period and the checks read
+    alike: int
+    #: ``Measure.advisory`` (a property with a loop)
+    advisory: bool
+    #: the place of the first measure with the same id (the dedupe's measure part)
+    same_id: int
+    #: the rank of its part of ``MeasureOutcome.sort_key`` (restrictions first, then by id;
+    #: equal parts, equal ranks)
+    order: int
+
+
 class _Worked(NamedTuple):
-    """A hit's period and runtime checks (see ``Engine._outcomes_of``)."""
+    """A hit's period and runtime checks (see ``Engine._worked``)."""
 
     start: datetime.date | None
     end: datetime.date | None
@@ -479,12 +551,15 @@ class _Worked(NamedTuple):
 
 
 def _worked_signature(measure: Measure) -> tuple[object, ...]:
-    """What ``_period`` and ``proportion.runtime_checks`` read of a measure."""
+    """What ``_period`` and ``proportion.runtime_checks`` (``Checker.checks``) read of a
+    measure."""
     return (measure.duration, measure.kind, measure.domains, measure.impact)
 
 
 #: a hit from its fields without ``Triggered.__new__`` (a Python function) in between
 _new_hit = tuple.__new__
+#: the same for ``_Worked``
+_new_worked = tuple.__new__
 
 
 def _never(env: Env) -> Witnesses | None:
@@ -555,37 +630,61 @@ def _person_target(person: Subject, organisation: Subject, related: Related) -> 
 def _period(
     measure: Measure, witnesses: Sequence[Record], catalog: Catalog
 ) -> tuple[datetime.date | None, datetime.date | None, str]:
-    """Start, end and what ends the measure, from its duration and its witnesses."""
+    """Start, end and what ends the measure, from its duration and its witnesses.
+
+    It starts with the latest of the dishonest witnesses (of all witnesses when none is).
+    A measure for as long as a subject is listed ends with the last exit of the listings
+    among the witnesses (never, when one has no exit date); with none, and for a measure until
+    repair, it ends when the last of those witnesses stops counting (never, when one does not
+    end by time). Loops rather than comprehensions: this runs for every hit (a property test
+    holds it to the plain version, ``reference_evaluate.reference_period``).
+    """
     dishonest: list[Record] = []
+    start: datetime.date | None = None
     for record in witnesses:
-        flag = record.dishonest  # counts_as_dishonest, inlined: this runs for every hit
+        flag = record.dishonest  # counts_as_dishonest, inlined
         if flag is True or (flag is None and record.kind in DISHONEST_KINDS):
             dishonest.append(record)
+            if start is None or record.decided_on > start:
+                start = record.decided_on
+    chosen: Sequence[Record] = dishonest
     if not dishonest:
-        dishonest = list(witnesses)
-    start: datetime.date | None = None
-    for record in dishonest:
-        if start is None or record.decided_on > start:
-            start = record.decided_on
+        chosen = witnesses
+        for record in witnesses:
+            if start is None or record.decided_on > start:
+                start = record.decided_on
     duration = measure.duration
-    if duration.kind is DurationKind.PERMANENT:
+    kind = duration.kind
+    if kind is DurationKind.PERMANENT:
         return start, None, "permanent"
-    if duration.kind is DurationKind.PERIOD:
+    if kind is DurationKind.PERIOD:
         if start is None or duration.period is None:
             return start, None, "period"
         return start, duration.period.add_to(start), "period"
-    if duration.kind is DurationKind.WHILE_LISTED:
-        entries = [r for r in witnesses if r.kind is RecordKind.LIST_ENTRY]
-        if entries:
-            start = max(r.decided_on for r in entries)
-            exits = [r.exit_on for r in entries]
-            if any(e is None for e in exits):
-                return start, None, "list_exit"
-            return start, max(e for e in exits if e is not None), "list_exit"
-    ends = [record_end(r, catalog.policy) for r in dishonest]
-    if not ends or any(e is None for e in ends):
-        return start, None, "repair"
-    return start, max(e for e in ends if e is not None), "repair"
+    if kind is DurationKind.WHILE_LISTED:
+        listed: datetime.date | None = None
+        last_exit: datetime.date | None = None
+        open_ended = False
+        for record in witnesses:
+            if record.kind is RecordKind.LIST_ENTRY:
+                if listed is None or record.decided_on > listed:
+                    listed = record.decided_on
+                exit_on = record.exit_on
+                if exit_on is None:
+                    open_ended = True
+                elif last_exit is None or exit_on > last_exit:
+                    last_exit = exit_on
+        if listed is not None:
+            return listed, None if open_ended else last_exit, "list_exit"
+    policy = catalog.policy
+    end: datetime.date | None = None
+    for record in chosen:
+        ends = record_end(record, policy)
+        if ends is None:
+            return start, None, "repair"
+        if end is None or ends > end:
+            end = ends
+    return start, end, "repair"
 
 
 _STATUS_RANK = {status: rank for rank, status in enumerate(OutcomeStatus)}
@@ -593,69 +692,51 @@ _RESTRICTION = MeasureKind.RESTRICTION
 _INCENTIVE = MeasureKind.INCENTIVE
 
 
-def _dedupe(outcomes: Iterable[MeasureOutcome]) -> list[MeasureOutcome]:
-    """One outcome per (measure, target, role): the strongest status wins; in the order of
-    ``MeasureOutcome.sort_key`` (its fields read directly: this runs for every outcome)."""
-    best: dict[tuple[str, str, str | None, Role | None], MeasureOutcome] = {}
-    rank = _STATUS_RANK
-    for outcome in outcomes:
-        target = outcome.target
-        key = (outcome.measure.id, target.subject_id, target.via_id, target.role)
-        held = best.get(key)
-        if held is None or rank[outcome.status] < rank[held.status]:
-            best[key] = outcome
-    keyed = []
-    for (measure_id, subject_id, _, role), outcome in best.items():
-        keyed.append(
-            (
-                0 if role is None else 1,
-                subject_id,
-                "" if role is None else role._value_,
-                0 if outcome.measure.kind is _RESTRICTION else 1,
-                measure_id,
-                outcome,
-            )
-        )
-    keyed.sort(key=_without_outcome)
-    return [item[5] for item in keyed]
+#: an outcome before it is built: (status rank, sort key, status, hit, period and checks,
+#: target); see ``Engine._outcomes``
+_Row = tuple[int, int, OutcomeStatus, Triggered, _Worked, Target]
+
+#: a row's sort key (``MeasureOutcome.sort_key`` as ranks)
+_sort_key = operator.itemgetter(1)
 
 
-#: the sort key of ``_dedupe``'s rows: ``MeasureOutcome.sort_key`` (unique per row)
-_without_outcome = operator.itemgetter(0, 1, 2, 3, 4)
-
-
-def _withhold(outcomes: list[MeasureOutcome]) -> tuple[MeasureOutcome, ...]:
-    """Incentives are not given to a target under a restriction in force (unless overridden)."""
+def _withhold(rows: list[_Row]) -> tuple[MeasureOutcome, ...]:
+    """The outcomes of rows in order; incentives are not given to a target under a restriction
+    in force (unless overridden)."""
     blocking: dict[str, list[str]] = {}
     incentives = False
-    for outcome in outcomes:
-        kind = outcome.measure.kind
+    for _, _, status, hit, _, target in rows:
+        kind = hit.compiled.measure.kind
         if kind is _RESTRICTION:
-            if outcome.status in IN_FORCE:
-                blocking.setdefault(outcome.target.subject_id, []).append(outcome.measure.id)
+            if status in IN_FORCE:
+                blocking.setdefault(target.subject_id, []).append(hit.compiled.measure.id)
         elif kind is _INCENTIVE:
             incentives = True
-    if not blocking or not incentives:
-        return tuple(outcomes)
-    result: list[MeasureOutcome] = []
-    for outcome in outcomes:
-        if outcome.measure.kind is _INCENTIVE and outcome.status in IN_FORCE:
-            blockers = blocking.get(outcome.target.subject_id)
-            if blockers and not outcome.measure.overrides_restrictions:
-                outcome = MeasureOutcome(
-                    outcome.measure,
-                    OutcomeStatus.WITHHELD,
-                    outcome.target,
-                    outcome.start,
-                    outcome.end,
-                    outcome.ends_by,
-                    outcome.witnesses,
-                    outcome.pending,
-                    outcome.checks,
-                    tuple(sorted(set(blockers))),
-                )
-        result.append(outcome)
-    return tuple(result)
+    withholding = bool(blocking) and incentives
+    outcomes: list[MeasureOutcome] = []
+    for _, _, status, hit, worked, target in rows:
+        measure = hit.compiled.measure
+        withheld_by: tuple[str, ...] = ()
+        if withholding and measure.kind is _INCENTIVE and status in IN_FORCE:
+            blockers = blocking.get(target.subject_id)
+            if blockers and not measure.overrides_restrictions:
+                status = OutcomeStatus.WITHHELD
+                withheld_by = tuple(sorted(set(blockers)))
+        outcomes.append(
+            MeasureOutcome(
+                measure,
+                status,
+                target,
+                worked.start,
+                worked.end,
+                worked.ends_by,
+                hit.witnesses,
+                hit.pending,
+                worked.checks,
+                withheld_by,
+            )
+        )
+    return tuple(outcomes)
 
 
 def _unknown_matter(matter: str, matters: Iterable[str]) -> Diagnostic:

@@ -155,17 +155,19 @@ def _document(records: Sequence[Record], vocabulary: Vocabulary) -> list[Check]:
         return []
     missing = [r for r in conduct if r.document is None]
     if missing:
-        names = ", ".join(f"`{r.id}`" for r in missing)
-        return [
-            Check(
-                DOCUMENT,
-                False,
-                f"{names} {'rests' if len(missing) == 1 else 'rest'} on no legally effective "
-                "document (判决书, 仲裁裁决书, 行政处罚决定书 …)",
-                f"{names} 未载明生效法律文书（判决书、仲裁裁决书、行政处罚决定书等）",
-            )
-        ]
+        return [_no_document(missing)]
     return [_DOCUMENTS_GIVEN]
+
+
+def _no_document(missing: Sequence[Record]) -> Check:
+    names = ", ".join(f"`{r.id}`" for r in missing)
+    return Check(
+        DOCUMENT,
+        False,
+        f"{names} {'rests' if len(missing) == 1 else 'rest'} on no legally effective "
+        "document (判决书, 仲裁裁决书, 行政处罚决定书 …)",
+        f"{names} 未载明生效法律文书（判决书、仲裁裁决书、行政处罚决定书等）",
+    )
 
 
 def _listing_category(
@@ -183,19 +185,19 @@ def _listing_category(
         return []
     for record, listed, allowed in checked:
         if record.category is not None and record.category not in allowed:
-            return [
-                Check(
-                    LISTING_CATEGORY,
-                    False,
-                    f"list entry `{record.id}` is for `{record.category}`, which list "
-                    f"`{listed.name}` may not cover (only "
-                    + ", ".join(f"`{c}`" for c in allowed)
-                    + ")",
-                    f"名单记录 `{record.id}` 的认定领域 `{record.category}` 不在"
-                    f"{listed.title}的法定范围内（" + "、".join(f"`{c}`" for c in allowed) + "）",
-                )
-            ]
+            return [_not_covered(record, listed, allowed)]
     return [_CATEGORIES_COVERED]
+
+
+def _not_covered(record: Record, listed: ListDef, allowed: Sequence[str]) -> Check:
+    return Check(
+        LISTING_CATEGORY,
+        False,
+        f"list entry `{record.id}` is for `{record.category}`, which list "
+        f"`{listed.name}` may not cover (only " + ", ".join(f"`{c}`" for c in allowed) + ")",
+        f"名单记录 `{record.id}` 的认定领域 `{record.category}` 不在"
+        f"{listed.title}的法定范围内（" + "、".join(f"`{c}`" for c in allowed) + "）",
+    )
 
 
 def _relevance(measure: Measure, records: Sequence[Record], relevant: Sequence[Record]) -> Check:
@@ -243,6 +245,13 @@ def _gravity(
             or (found is worst and record is not None and candidate.id > record.id)
         ):
             worst, record = found, candidate
+    return _gravity_check(measure, required, worst, record)
+
+
+def _gravity_check(
+    measure: Measure, required: Severity, worst: Severity | None, record: Record | None
+) -> Check:
+    """CR-C001's result: the gravest conduct (``worst``, of ``record``) against ``required``."""
     impact = measure.impact._value_  # .value is a Python property on 3.11
     if worst is None or record is None:
         return Check(
@@ -270,3 +279,97 @@ def _gravity(
         f"失信行为严重程度 `{worst._value_}`（`{record.id}`）达到影响程度 `{impact}` "
         f"所要求的 `{required._value_}`",
     )
+
+
+class Checker:
+    """:func:`runtime_checks` for one catalog, with what it looks up found once.
+
+    The engine runs the checks for every hit, and on the benchmark's population most of their
+    cost was looking the same things up again (a list's gravity and categories, what an impact
+    requires) through small comprehensions, not the work itself. The same decisions, in one
+    pass over the witnesses; a property test holds it to :func:`runtime_checks`.
+    """
+
+    __slots__ = ("_categories", "_graded", "_required")
+
+    def __init__(self, policy: Policy, vocabulary: Vocabulary) -> None:
+        #: graded list name -> the gravity it declares (``gravity_of`` of its entries)
+        self._graded = {
+            name: listed.gravity
+            for name, listed in vocabulary.lists.items()
+            if listed.kind in GRADED_LISTS
+        }
+        #: list name -> the list and the categories its entries may be for (when checked)
+        self._categories = {
+            name: (listed, allowed)
+            for name, listed in vocabulary.lists.items()
+            if (allowed := list_categories(listed, policy))
+        }
+        #: impact -> the gravity it requires
+        self._required = dict(policy.proportion)
+
+    def checks(self, measure: Measure, records: tuple[Record, ...]) -> tuple[Check, ...]:
+        """``runtime_checks(measure, records, policy=…, vocabulary=…)``."""
+        restriction = measure.kind is _RESTRICTION
+        found: list[Check] = []
+        if restriction:
+            conduct = False
+            missing: list[Record] = []
+            covered = False
+            uncovered: tuple[Record, ListDef, tuple[str, ...]] | None = None
+            categories = self._categories
+            for record in records:
+                if record.kind is _LIST_ENTRY:
+                    listed = categories.get(record.list_name or "")
+                    if listed is not None:
+                        covered = True
+                        category = record.category
+                        if uncovered is None and category is not None and category not in listed[1]:
+                            uncovered = (record, *listed)
+                # a record other than a list entry grades conduct exactly when it is dishonest
+                elif record.dishonest is True or record.kind in DISHONEST_KINDS:
+                    conduct = True
+                    if record.document is None:
+                        missing.append(record)
+            if conduct:
+                found.append(_no_document(missing) if missing else _DOCUMENTS_GIVEN)
+            if covered:
+                found.append(_CATEGORIES_COVERED if uncovered is None else _not_covered(*uncovered))
+        domains = measure.domains
+        relevant = records
+        if domains:
+            relevant = tuple([r for r in records if r.domain in domains])
+            found.append(_relevance(measure, records, relevant))
+        if restriction and (relevant or not domains):
+            required = self._required.get(measure.impact)
+            if required is not None:
+                found.append(self._gravity(measure, relevant, required))
+        return tuple(found)
+
+    def _gravity(self, measure: Measure, records: Sequence[Record], required: Severity) -> Check:
+        """``_gravity``, with ``gravity_of`` inlined on the lists' gravities."""
+        graded = self._graded
+        worst: Severity | None = None
+        worst_rank = -1
+        gravest: Record | None = None
+        for record in records:
+            kind = record.kind
+            listed = graded.get(record.list_name or "") if kind is _LIST_ENTRY else None
+            grade = listed
+            if kind in DISHONEST_KINDS or record.dishonest is True:
+                own = record.severity or _GENERAL
+                if listed is None or own.rank > listed.rank:
+                    grade = own
+            if grade is None:
+                continue
+            rank = grade.rank
+            if rank > worst_rank or (
+                grade is worst and gravest is not None and record.id > gravest.id
+            ):
+                worst, worst_rank, gravest = grade, rank, record
+        return _gravity_check(measure, required, worst, gravest)
+
+
+_RESTRICTION = MeasureKind.RESTRICTION
+_LIST_ENTRY = RecordKind.LIST_ENTRY
+_GENERAL = Severity.GENERAL

@@ -1507,7 +1507,7 @@ def _list_type(d: Dialect) -> str:
 
 
 def _info_view(d: Dialect, as_of: datetime.date, policy: Policy, vocabulary: Vocabulary) -> View:
-    """``cr_info``: per hit, its period, runtime checks and status (engine._outcome)."""
+    """``cr_info``: per hit, its period, runtime checks and status (engine.Engine._worked)."""
     relevant = f"COALESCE({d.contains('m.domains', 'w.domain')}, FALSE)"
     rows = (
         f"SELECT w.*, {relevant} AS relevant FROM {WITNESS_VIEW} w "
@@ -1699,7 +1699,8 @@ def _outcomes_view(d: Dialect, *, keyed: bool = False) -> View:
     """
     in_force = d.strings(_IN_FORCE)
     # INVARIANT: cr_targets has one row per key (targets come from distinct links, and a
-    # hit is one row per entity, measure and relation mode), so engine._dedupe keeps all.
+    # hit is one row per entity, measure and relation mode), so the matcher's de-duplication
+    # (in engine.Engine._outcomes) keeps all.
     blockable = f"blockable AND status IN {in_force}"
     wanted = f"SELECT DISTINCT subject_id, target_id FROM {TARGETS_VIEW} WHERE {blockable}"
     blockers = (

@@ -167,7 +167,6 @@ class Engine:
         ranks = {part: rank for rank, part in enumerate(sorted(set(parts)))}
         self._static = tuple(
             _Static(
-                item.measure,
                 item.measure.target_kinds,
                 item.measure.target_roles,
                 alike.setdefault(_worked_signature(item.measure), len(alike)),
@@ -239,7 +238,7 @@ class Engine:
         pending_keys = _pending_keys(facts)
         record_keys_ = self._record_keys
         hits: list[Triggered] = []
-        new = _new_hit
+        new = _new_tuple
         for condition in candidates:
             function = functions[condition]
             witnesses = function(confirmed)
@@ -365,7 +364,7 @@ class Engine:
         for (hits, direct, _), persons_ in zip(sources, reached, strict=True):
             for hit in hits:
                 position = hit.position
-                _, kinds, roles, alike, advisory, same, placed_measure = static[position]
+                kinds, roles, alike, advisory, same, placed_measure = static[position]
                 targets = []
                 if direct and subject.kind in kinds:
                     targets.append((itself, 0))
@@ -425,7 +424,7 @@ class Engine:
             if not result.passed:
                 failed = True
                 break
-        return _new_worked(_Worked, (start, end, ends_by, found, failed, witnesses))
+        return _new_tuple(_Worked, (start, end, ends_by, found, failed, witnesses))
 
 
 def compile_catalog(catalog: Catalog, *, strict: bool = True) -> Engine:
@@ -523,7 +522,6 @@ class _Plan:
 class _Static(NamedTuple):
     """What the evaluation path reads of a measure (see ``Engine.__init__``)."""
 
-    measure: Measure
     target_kinds: tuple[SubjectKind, ...]
     target_roles: tuple[Role, ...]
     #: the same number for measures alike in what the period and the checks read
@@ -556,10 +554,9 @@ def _worked_signature(measure: Measure) -> tuple[object, ...]:
     return (measure.duration, measure.kind, measure.domains, measure.impact)
 
 
-#: a hit from its fields without ``Triggered.__new__`` (a Python function) in between
-_new_hit = tuple.__new__
-#: the same for ``_Worked``
-_new_worked = tuple.__new__
+#: a named tuple (a hit, a ``_Worked``) from its fields without its class's ``__new__`` (a
+#: Python function) in between
+_new_tuple = tuple.__new__
 
 
 def _never(env: Env) -> Witnesses | None:

@@ -161,6 +161,8 @@ class Dialect:
     plus_days: Callable[[str, str], str]
     #: a list without its NULL items (of distinct values)
     compact: Callable[[str], str]
+    #: a 64-bit hash of the values of some columns
+    hash64: Callable[[Sequence[str]], str]
     #: one row per item of a list (in a select list)
     explode: Callable[[str], str]
     #: a number distinct for each row of a query (in a select list)
@@ -214,6 +216,7 @@ DUCKDB = Dialect(
     ident=lambda name: '"' + name.replace('"', '""') + '"',
     plus_days=lambda date, days: f"CAST({date} + CAST({days} AS INTEGER) AS DATE)",
     compact=lambda value: f"list_distinct({value})",
+    hash64=lambda columns: f"hash({', '.join(columns)})",
     explode=lambda value: f"unnest({value})",
     row_id="row_number() OVER ()",
 )
@@ -240,6 +243,7 @@ SPARK = Dialect(
     ident=lambda name: "`" + name.replace("`", "``") + "`",
     plus_days=lambda date, days: f"date_add({date}, {days})",
     compact=lambda value: f"array_compact({value})",
+    hash64=lambda columns: f"xxhash64({', '.join(columns)})",
     explode=lambda value: f"explode({value})",
     row_id="monotonically_increasing_id()",
 )
@@ -1196,9 +1200,7 @@ def _entity_view(em: _Emitter, *, partitioned: bool, keyed: bool = False) -> Vie
         f"COALESCE(a.own_pending, {d.empty_list}) AS own_pending",
         "(l.subject_id IS NOT NULL) AS has_related",
     ]
-    if partitioned:
-        columns.append("s.id_rank AS id_rank")  # ranked once, in cr_bucket
-    elif keyed:
+    if keyed:  # ranked once in cr_bucket when partitioned, else over the subjects below
         columns.append("s.id_rank AS id_rank")
     for index in em.matches.values():
         columns += [f"COALESCE(a.n{index}_{m}, 0) AS n{index}_{m}" for m in _MODES]
@@ -1678,7 +1680,7 @@ def _targets_view(d: Dialect, *, partitioned: bool, keyed: bool = False) -> View
     return View(TARGETS_VIEW, sql, True)
 
 
-#: a partitioned result's column ranking its rows by (subject_id, measure_id) as text: the
+#: a DuckDB result's column ranking its rows by (subject_id, measure_id) as text: the
 #: subject's rank among the population's ids, then the measure's among the catalog's
 ORDER_KEY = "order_key"
 #: the measure ranks a subject's rank is multiplied by (more than any catalog's measures)

@@ -338,8 +338,10 @@ def _display(progress: bool | None) -> ProgressDisplay | None:
 #: :meth:`OutcomeRow.key`)
 ORDER_COLUMNS = ("subject_id", "measure_id", "target_id", "via_id", "role")
 _ORDER = ", ".join(f"{c} NULLS FIRST" for c in ORDER_COLUMNS)
-#: the same order over a partitioned result: (subject, measure) ranked as one number
+#: the same order over a DuckDB result: (subject, measure) ranked as one number
 _KEYED_ORDER = (ORDER_KEY, *ORDER_COLUMNS[2:])
+#: a result's columns, without the order key
+_COLUMNS = ", ".join(OUTCOME_COLUMNS)
 
 
 def partitions_for(subjects: int) -> int:
@@ -386,7 +388,6 @@ def _run_duckdb(
             display("evaluating measures", None)
         result = OUTCOMES_VIEW
         outcomes = -1
-        columns = ", ".join(OUTCOME_COLUMNS)
         if statistics or target is None:
             outcomes = session.materialise(OUTCOMES_VIEW, "cr_result", progress=display)
             result = "cr_result"
@@ -403,7 +404,7 @@ def _run_duckdb(
             else:
                 order = f" ORDER BY {_ORDER}" if ordered else ""
                 written = session.copy(
-                    f"SELECT {columns} FROM {result}{order}",
+                    f"SELECT {_COLUMNS} FROM {result}{order}",
                     target,
                     fmt,
                     list_columns=LIST_COLUMNS,
@@ -411,7 +412,7 @@ def _run_duckdb(
                 )
             outcomes = written if outcomes < 0 else outcomes
         else:
-            rows = session.rows("cr_result", columns=columns)
+            rows = session.rows("cr_result", columns=_COLUMNS)
         stats_rows: list[tuple[Any, ...]] = []
         if statistics:
             stats_rows = session.connection.execute(statistics_query("cr_result")).fetchall()
@@ -444,7 +445,6 @@ def _partitioned(
     outcomes = 0
     rows: list[dict[str, Any]] = []
     stats_rows: list[tuple[Any, ...]] = []
-    columns = ", ".join(OUTCOME_COLUMNS)
     try:
         for part in range(parts):
             label = f"partition {part + 1} of {parts}: "
@@ -460,7 +460,7 @@ def _partitioned(
                     display(label + f"writing {target}", None)
                 outcomes += _write(appender, result, ordered=ordered, progress=display)
             else:
-                part_rows = session.rows("cr_result", columns=columns)
+                part_rows = session.rows("cr_result", columns=_COLUMNS)
                 outcomes += len(part_rows)
                 rows += part_rows
             if statistics:
@@ -479,7 +479,7 @@ def _write(appender: Appender, result: str, *, ordered: bool, progress: Progress
     formats sorted by DuckDB on the outcome columns."""
     keyed = ordered and appender.format is FileFormat.PARQUET
     return appender.write(
-        f"SELECT {', '.join(OUTCOME_COLUMNS)}{', ' + ORDER_KEY if keyed else ''} FROM {result}",
+        f"SELECT {_COLUMNS}{', ' + ORDER_KEY if keyed else ''} FROM {result}",
         order_by=_KEYED_ORDER if keyed else ORDER_COLUMNS if ordered else (),
         drop=(ORDER_KEY,) if keyed else (),
         progress=progress,

@@ -249,7 +249,7 @@ def reference_queries(dialect: Dialect) -> list[tuple[str, str, str]]:
     # Records repeated within a subject: grouped first by a 64-bit hash of (subject, id),
     # which is cheaper than grouping by two strings, then the few rows whose hash repeats are
     # grouped exactly (so a collision is never reported).
-    pair_hash = "xxhash64(subject_id, id)" if dialect.name == "spark" else "hash(subject_id, id)"
+    pair_hash = dialect.hash64(["subject_id", "id"])
     repeated = (
         f"SELECT h FROM (SELECT {pair_hash} AS h FROM cr_records) x GROUP BY h HAVING count(*) > 1"
     )

@@ -21,6 +21,8 @@ The synthetic catalog is built from the condition shapes real catalogs use (``li
 ``subject.kind``, ``subject.minor``, ``any related(…)``), weighted towards list-triggered
 measures as real catalogs are. :func:`synthetic_measures` returns the same measures as
 structured :class:`MeasureSpec` values, which the hand-written reference works from.
+:func:`inert_measures` adds measures of other sectors, on lists and domains no generated record
+has, to grow a catalog without growing what a subject can trigger.
 """
 
 from __future__ import annotations
@@ -923,6 +925,173 @@ def _spec(rng: random.Random, measure_id: str, template: str) -> MeasureSpec:
     raise ValueError(f"unknown template `{template}`")
 
 
+#: condition shapes of the measures of other sectors (:func:`inert_measures`): only those a
+#: record can trigger by its list or domain, so that none of them reaches the population
+SECTOR_TEMPLATES: tuple[tuple[str, int], ...] = (
+    ("listed", 30),
+    ("listed_adult", 8),
+    ("listed_either", 8),
+    ("listed_repeat", 5),
+    ("count_penalties", 15),
+    ("any_domain", 12),
+    ("related_listed", 6),
+    ("red", 6),
+)
+
+#: measures per sector in :func:`inert_measures` (a memorandum of one sector lists a few dozen)
+SECTOR_SIZE = 50
+
+
+def sector_count(n_inert: int) -> int:
+    """How many other sectors :func:`inert_measures` spreads ``n_inert`` measures over."""
+    return max(1, -(-n_inert // SECTOR_SIZE)) if n_inert > 0 else 0
+
+
+def _sector(index: int) -> str:
+    return f"sector_{index + 1:02d}"
+
+
+def sector_lists(n_sectors: int) -> dict[str, dict[str, str]]:
+    """The lists of ``n_sectors`` other sectors: two black, one key-attention and two red each.
+
+    No generated record is on any of them (:func:`generate` draws from the vocabulary it is
+    given, the synthetic one by default)."""
+    lists: dict[str, dict[str, str]] = {}
+    for index in range(n_sectors):
+        name, number = _sector(index), index + 1
+        lists[f"{name}_black"] = {
+            "title": f"第 {number} 行业失信联合惩戒对象名单（合成）",
+            "kind": "black",
+            "gravity": "serious",
+            "category": "disrupt_market_order",
+        }
+        lists[f"{name}_severe"] = {
+            "title": f"第 {number} 行业严重失信主体名单（合成）",
+            "kind": "black",
+            "gravity": "severe",
+            "category": "endanger_health_life",
+        }
+        lists[f"{name}_attention"] = {
+            "title": f"第 {number} 行业重点关注对象名单（合成）",
+            "kind": "key_attention",
+            "gravity": "general",
+        }
+        lists[f"{name}_red"] = {"title": f"第 {number} 行业红名单（合成）", "kind": "red"}
+        lists[f"{name}_model"] = {"title": f"第 {number} 行业诚信典型（合成）", "kind": "red"}
+    return lists
+
+
+def sector_domains(n_sectors: int) -> dict[str, str]:
+    """The domains of ``n_sectors`` other sectors, one each (no generated record has one)."""
+    return {_sector(index): f"第 {index + 1} 行业领域（合成）" for index in range(n_sectors)}
+
+
+def inert_measures(n_inert: int, *, seed: int, first: int = 0) -> list[MeasureSpec]:
+    """Measures of other sectors: conditions on lists and domains no generated record has.
+
+    They model the bulk of a national catalog — memoranda of sectors a given subject has
+    nothing to do with — so that adding them grows the catalog without growing what any
+    subject's records can trigger. Ids are numbered from ``first``.
+    """
+    rng = random.Random(seed ^ 0x1AE47)
+    n_sectors = sector_count(n_inert)
+    templates: list[str] = []
+    total = sum(weight for _, weight in SECTOR_TEMPLATES)
+    for template, weight in SECTOR_TEMPLATES:
+        templates.extend([template] * max(1, round(n_inert * weight / total)))
+    while len(templates) < n_inert:
+        templates.append(_weighted(rng, SECTOR_TEMPLATES))
+    rng.shuffle(templates)
+    specs: list[MeasureSpec] = []
+    for offset, template in enumerate(templates[:n_inert]):
+        # every sector gets its share in turn, so that each sector's lists are all used
+        sector = _sector(offset % n_sectors)
+        measure_id = f"syn-{first + offset:04d}-{sector}-{template}".replace("_", "-")
+        specs.append(_sector_spec(rng, measure_id, template, sector))
+    return specs
+
+
+def _sector_spec(rng: random.Random, measure_id: str, template: str, sector: str) -> MeasureSpec:
+    spec = MeasureSpec
+    black, severe = f"{sector}_black", f"{sector}_severe"
+    attention, red, model = f"{sector}_attention", f"{sector}_red", f"{sector}_model"
+    if template == "listed":
+        name = rng.choice((black, severe, attention))
+        impact = "supervision" if name == attention else "restrict_benefits"
+        return spec(measure_id, template, f'listed("{name}")', impact=impact, lists=(name,))
+    if template == "listed_adult":
+        return spec(
+            measure_id,
+            template,
+            f'listed("{severe}") and not subject.minor',
+            impact="restrict_rights",
+            lists=(severe,),
+        )
+    if template == "listed_either":
+        return spec(
+            measure_id,
+            template,
+            f'listed("{black}") or listed("{severe}")',
+            lists=(black, severe),
+        )
+    if template == "listed_repeat":
+        years, at_least = rng.choice((1, 2)), rng.choice((2, 3))
+        return spec(
+            measure_id,
+            template,
+            f'listed("{attention}") and count(record where dishonest within {years}y) '
+            f">= {at_least}",
+            impact="supervision",
+            lists=(attention,),
+            years=years,
+            at_least=at_least,
+        )
+    if template == "count_penalties":
+        severity = rng.choice(("general", "serious"))
+        years, at_least = rng.choice((1, 2, 3)), rng.choice((2, 3))
+        return spec(
+            measure_id,
+            template,
+            f'count(record where kind == administrative_penalty and domain in {{"{sector}"}} '
+            f"and severity >= {severity} within {years}y) >= {at_least}",
+            impact="supervision" if severity == "general" else "restrict_benefits",
+            domains=(sector,),
+            severity=severity,
+            years=years,
+            at_least=at_least,
+        )
+    if template == "any_domain":
+        years = rng.choice((1, 2, 3))
+        return spec(
+            measure_id,
+            template,
+            f'any record where dishonest and domain in {{"{sector}"}} within {years}y',
+            impact="supervision",
+            domains=(sector,),
+            years=years,
+        )
+    if template == "related_listed":
+        roles = tuple(sorted(rng.sample(["legal_representative", "principal"], rng.choice((1, 2)))))
+        return spec(
+            measure_id,
+            template,
+            f'any related({", ".join(roles)}): listed("{severe}")',
+            impact="restrict_benefits",
+            lists=(severe,),
+            roles=roles,
+        )
+    if template == "red":
+        return spec(
+            measure_id,
+            template,
+            f'listed("{red}") or listed("{model}")',
+            kind="incentive",
+            impact="benefit",
+            lists=(red, model),
+        )
+    raise ValueError(f"no sector version of template `{template}`")
+
+
 def synthetic_measures(n_measures: int, *, seed: int) -> list[MeasureSpec]:
     """The measures of :func:`synthetic_catalog`, as structured values."""
     if n_measures < 1:
@@ -1005,14 +1174,26 @@ def _measure_yaml(spec: MeasureSpec, rng: random.Random) -> dict[str, object]:
     return data
 
 
-def synthetic_catalog(n_measures: int, *, seed: int) -> str:
-    """The YAML text of a valid basic catalog with ``n_measures`` synthetic measures."""
-    measures = synthetic_measures(n_measures, seed=seed)
+def catalog_measures(n_measures: int, *, seed: int, inert: int = 0) -> list[MeasureSpec]:
+    """The measures of ``synthetic_catalog(n_measures, seed=seed, inert=inert)``, in order."""
+    return synthetic_measures(n_measures, seed=seed) + inert_measures(
+        inert, seed=seed, first=n_measures
+    )
+
+
+def synthetic_catalog(n_measures: int, *, seed: int, inert: int = 0) -> str:
+    """The YAML text of a valid basic catalog with ``n_measures`` synthetic measures, then
+    ``inert`` measures of other sectors (:func:`inert_measures`) with those sectors' lists and
+    domains in its vocabulary."""
+    measures = catalog_measures(n_measures, seed=seed, inert=inert)
+    n_sectors = sector_count(inert)
     rng = random.Random(seed ^ 0x5EED)
+    name = f"synthetic-{n_measures}-{seed}" + (f"-inert-{inert}" if inert else "")
+    title = f"{n_measures} 项" + (f"，另 {n_sectors} 个行业 {inert} 项" if inert else "")
     document = {
         "catalog": {
-            "id": f"synthetic-{n_measures}-{seed}",
-            "title": f"合成措施清单（{n_measures} 项，种子 {seed}）",
+            "id": name,
+            "title": f"合成措施清单（{title}，种子 {seed}）",
             "level": "basic",
             "issuer": "基准测试",
             "jurisdiction": "全国",
@@ -1020,8 +1201,8 @@ def synthetic_catalog(n_measures: int, *, seed: int) -> str:
             "effective_from": "2016-05-30",
         },
         "vocabulary": {
-            "lists": SYNTHETIC_LISTS,
-            "domains": SYNTHETIC_DOMAINS,
+            "lists": {**SYNTHETIC_LISTS, **sector_lists(n_sectors)},
+            "domains": {**SYNTHETIC_DOMAINS, **sector_domains(n_sectors)},
             "ratings": SYNTHETIC_RATINGS,
             "matters": SYNTHETIC_MATTERS,
         },
@@ -1030,7 +1211,8 @@ def synthetic_catalog(n_measures: int, *, seed: int) -> str:
     }
     header = (
         "# Synthetic catalog generated by benchmarks/generate.py "
-        f"(n_measures={n_measures}, seed={seed}); do not edit.\n"
+        f"(n_measures={n_measures}, seed={seed}{f', inert={inert}' if inert else ''}); "
+        "do not edit.\n"
     )
     text = yaml.dump(document, Dumper=_PlainDumper, allow_unicode=True, sort_keys=False, width=120)
     return header + text

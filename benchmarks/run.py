@@ -43,9 +43,9 @@ if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` importable
 from benchmarks import handwritten, peers  # noqa: E402
 from benchmarks.generate import (  # noqa: E402
     AS_OF,
+    catalog_measures,
     generate,
     synthetic_catalog,
-    synthetic_measures,
 )
 from credit_rules.catalog import load_catalog, load_catalog_text  # noqa: E402
 from credit_rules.engine import Engine, compile_catalog  # noqa: E402
@@ -156,6 +156,19 @@ def build_workload(
     work.info["records_per_subject"] = round(
         sum(len(d.records) for d in dossiers) / max(1, len(dossiers)), 1
     )
+    # What the trigger index leaves to evaluate per subject (outside every timing): the
+    # distinct conditions a subject's records can make true, and the measures sharing them.
+    plan = engine._plan(AS_OF, None)
+    tried = conditions_of = 0
+    for dossier in dossiers:
+        facts = build_facts(
+            dossier, as_of=AS_OF, vocabulary=catalog.vocabulary, policy=catalog.policy
+        )
+        found = plan.candidates(facts)
+        tried += len(found)
+        conditions_of += sum(len(plan.members[c]) for c in found)
+    work.info["conditions_tried"] = round(tried / max(1, len(dossiers)), 1)
+    work.info["measures_reached"] = round(conditions_of / max(1, len(dossiers)), 1)
     everyone = range(len(dossiers))
     match = ours_match(engine)
     ours = Impl("ours", lambda i: match(dossiers[i]), lambda i: match(dossiers[i]), everyone)
@@ -397,17 +410,24 @@ def targets_table(work: Workload) -> list[str]:
     return lines
 
 
+#: columns of a scaling table besides the timings: (heading, ``Workload.info`` key)
+_REACH = (("conditions tried", "conditions_tried"), ("measures they decide", "measures_reached"))
+
+
 def scaling_table(works: Sequence[Workload], label: str, key: str) -> list[str]:
+    """One row per workload: ``info[key]``, what ours evaluates per subject, then each
+    implementation's best µs per subject."""
     names: list[str] = []
     for work in works:
         for impl in work.impls:
             if impl.name not in names:
                 names.append(impl.name)
-    head = f"| {label} | " + " | ".join(f"{n} µs" for n in names) + " |"
-    lines = [head, "|---:|" + "---:|" * len(names)]
+    heads = [heading for heading, _ in _REACH] + [f"{n} µs" for n in names]
+    lines = [f"| {label} | " + " | ".join(heads) + " |", "|---:|" + "---:|" * len(heads)]
     for work in works:
         by_name = {impl.name: impl for impl in work.impls}
-        cells = [_fmt(by_name[n].best) if n in by_name else "—" for n in names]
+        cells = [str(work.info.get(field_, "—")) for _, field_ in _REACH]
+        cells += [_fmt(by_name[n].best) if n in by_name else "—" for n in names]
         lines.append(f"| {work.info[key]} | " + " | ".join(cells) + " |")
     return lines
 
@@ -417,6 +437,7 @@ def report(
     headline: Workload,
     others: Sequence[Workload],
     by_measures: Sequence[Workload],
+    by_inert: Sequence[Workload],
     by_records: Sequence[Workload],
 ) -> str:
     m = result["machine"]
@@ -470,6 +491,16 @@ def report(
         "### Cost as the catalog grows (records per subject 0–50)",
         "",
         *scaling_table(by_measures, "measures", "measures"),
+        "",
+        "Per subject, *conditions tried* is how many distinct conditions the trigger index "
+        "leaves ours to evaluate, and *measures they decide* how many measures share them.",
+        "",
+        "### Cost as the catalog grows with other sectors' measures (none reachable)",
+        "",
+        "The 150 measures above, then measures of other sectors on lists and domains no "
+        "generated record has (`generate.inert_measures`), on the same subjects.",
+        "",
+        *scaling_table(by_inert, "measures", "measures"),
         "",
         "### Cost as subjects' records grow (synthetic 150 measures)",
         "",
@@ -559,13 +590,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     loads: dict[int, tuple[float, float]] = {}  # measures → (YAML KiB, load + schema s)
 
-    def synthetic(size: int) -> tuple[Catalog, Callable[[Dossier, datetime.date], Answer]]:
-        text = synthetic_catalog(size, seed=seed)
+    def synthetic(
+        size: int, inert: int = 0
+    ) -> tuple[Catalog, Callable[[Dossier, datetime.date], Answer]]:
+        text = synthetic_catalog(size, seed=seed, inert=inert)
         started = time.process_time()
         catalog = load_catalog_text(text)
-        loads[size] = (len(text.encode()) / 1024, time.process_time() - started)
+        if not inert:
+            loads[size] = (len(text.encode()) / 1024, time.process_time() - started)
         hand = handwritten.synthetic_function(
-            synthetic_measures(size, seed=seed), dishonest_lists(catalog)
+            catalog_measures(size, seed=seed, inert=inert), dishonest_lists(catalog)
         )
         return catalog, hand
 
@@ -619,6 +653,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 evaluate=True,
             )
         )
+    # The same 150 measures and subjects, the catalog grown with other sectors' measures
+    # (lists and domains no generated record has): the cost should not move.
+    by_inert = []
+    for size in (150, 500, 2000):
+        catalog, hand = (catalog150, hand150) if size == 150 else synthetic(150, size - 150)
+        by_inert.append(
+            build_workload(
+                f"inert-{size}",
+                f"Synthetic catalog, 150 measures and {size - 150} of other sectors",
+                catalog,
+                population[: max(10, n // 4)],
+                hand=hand,
+                hand_note=hand_note,
+                peer_classes=peers.PEERS,
+                records_sample=records_sample,
+            )
+        )
     by_records = []
     for count in (5, 50, 500):
         size_n = max(10, n // (1 if count == 5 else 2 if count == 50 else 10))
@@ -634,7 +685,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 records_sample=records_sample,
             )
         )
-    works = [headline, shipped, *by_measures[1:], *by_records]
+    works = [headline, shipped, *by_measures[1:], *by_inert, *by_records]
     print("comparing answers …", file=sys.stderr)
     for work in works:
         compare(work)
@@ -666,7 +717,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result["load_average_end"] = machine()["load_average"]
     result["seconds"] = round(time.perf_counter() - started, 1)
     result["workloads"] = {work.key: workload_json(work) for work in works}
-    table = report(result, headline, [shipped], by_measures, by_records)
+    table = report(result, headline, [shipped], by_measures, by_inert, by_records)
     print(table)
     if not args.no_write:
         out = HERE / "results"

@@ -14,15 +14,20 @@ import pytest
 from benchmarks import handwritten, peers
 from benchmarks.generate import (
     AS_OF,
+    catalog_measures,
     generate,
+    sector_count,
+    sector_domains,
+    sector_lists,
     synthetic_catalog,
     synthetic_measures,
 )
 from benchmarks.run import dishonest_lists, ours_match
 from credit_rules.catalog import load_catalog, load_catalog_text
 from credit_rules.engine import compile_catalog
+from credit_rules.facts import build_facts
 from credit_rules.identifiers import is_valid_resident_id, is_valid_uscc
-from credit_rules.model import Dossier, RecordStatus, SubjectKind
+from credit_rules.model import Dossier, Record, RecordKind, RecordStatus, SubjectKind
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +77,106 @@ def test_synthetic_catalog_compiles_cleanly(size: int) -> None:
     assert {spec.id for spec in synthetic_measures(size, seed=4)} == {
         m.measure.id for m in engine.measures
     }
+
+
+def test_sectors_hold_fifty_measures_each() -> None:
+    assert [sector_count(n) for n in (0, 1, 50, 51, 350, 1850)] == [0, 1, 1, 2, 7, 37]
+    assert list(sector_domains(2)) == ["sector_01", "sector_02"]
+    assert list(sector_lists(1)) == [
+        "sector_01_black",
+        "sector_01_severe",
+        "sector_01_attention",
+        "sector_01_red",
+        "sector_01_model",
+    ]
+
+
+def test_inert_catalog_compiles_with_the_base_findings_and_uses_its_vocabulary() -> None:
+    text = synthetic_catalog(150, seed=4, inert=350)
+    catalog = load_catalog_text(text)
+    assert len(catalog.measures) == 500
+    assert catalog.info.id == "synthetic-150-4-inert-350"
+    engine = compile_catalog(catalog)  # strict: no unacknowledged lint error
+    base = compile_catalog(load_catalog_text(synthetic_catalog(150, seed=4)))
+    assert [(f.code, f.measure_id) for f in engine.findings] == [
+        (f.code, f.measure_id) for f in base.findings
+    ]
+    specs = catalog_measures(150, seed=4, inert=350)
+    assert [spec.id for spec in specs] == [m.measure.id for m in engine.measures]
+    assert specs[150].id.startswith("syn-0150-sector-")
+    # every list and domain of the seven sectors is named by one of their measures
+    named = {name for spec in specs[150:] for name in (*spec.lists, *spec.domains)}
+    assert named == set(sector_lists(7)) | set(sector_domains(7))
+    assert set(sector_lists(7)) <= set(catalog.vocabulary.lists)
+
+
+def test_inert_measures_reach_no_generated_subject_but_do_reach_their_sector() -> None:
+    base = compile_catalog(load_catalog_text(synthetic_catalog(150, seed=8)))
+    padded_catalog = load_catalog_text(synthetic_catalog(150, seed=8, inert=200))
+    padded = compile_catalog(padded_catalog)
+    dossiers = generate(200, seed=9)
+    ours_base, ours_padded = ours_match(base), ours_match(padded)
+    assert [ours_padded(d) for d in dossiers] == [ours_base(d) for d in dossiers]
+    # the trigger index leaves exactly the same conditions to evaluate
+    plan_base, plan_padded = base._plan(AS_OF, None), padded._plan(AS_OF, None)
+    for dossier in dossiers:
+        facts = build_facts(
+            dossier,
+            as_of=AS_OF,
+            vocabulary=padded_catalog.vocabulary,
+            policy=padded_catalog.policy,
+        )
+        reached = {
+            item.measure.id
+            for c in plan_padded.candidates(facts)
+            for _, item in plan_padded.members[c]
+        }
+        assert reached == {
+            item.measure.id for c in plan_base.candidates(facts) for _, item in plan_base.members[c]
+        }
+    # a subject on a sector's black list is reached by that list's measures
+    subject = dossiers[0].subject
+    entry = Record(
+        "X1",
+        subject.id,
+        RecordKind.LIST_ENTRY,
+        datetime.date(2025, 3, 1),
+        list_name="sector_02_black",
+    )
+    listed = Dossier(subject, (entry,), ())
+    expected = {
+        (spec.id, False)
+        for spec in catalog_measures(150, seed=8, inert=200)[150:]
+        if spec.template in ("listed", "listed_either") and "sector_02_black" in spec.lists
+    }
+    assert len(expected) >= 2
+    # (and by nothing else: a black list entry of the last year rules out the incentives)
+    assert ours_padded(listed) == frozenset(expected)
+
+
+def test_hand_written_and_peers_agree_with_ours_on_other_sectors() -> None:
+    # a population drawn from the padded vocabulary, so that sector lists and domains occur
+    catalog = load_catalog_text(synthetic_catalog(20, seed=8, inert=100))
+    engine = compile_catalog(catalog)
+    black = dishonest_lists(catalog)
+    hand = handwritten.synthetic_function(catalog_measures(20, seed=8, inert=100), black)
+    dossiers = generate(200, seed=12, vocabulary=catalog.vocabulary)
+    ours = ours_match(engine)
+    expected = {d.subject.id: ours(d) for d in dossiers}
+    sector_hits = {mid for answer in expected.values() for mid, _ in answer if "sector" in mid}
+    assert len(sector_hits) >= 20
+    assert _disagreements({d.subject.id: hand(d, AS_OF) for d in dossiers}, expected) == []
+    measures = [(m.measure.id, m.checked) for m in engine.measures]
+    schemes = sorted(catalog.vocabulary.ratings)
+    for peer_class in peers.PEERS:
+        peer = peer_class(measures, schemes=schemes)
+        answers = {
+            d.subject.id: peers.peer_answer(
+                peer, peers.peer_inputs(peer, *handwritten.views(d, AS_OF, black), AS_OF)
+            )
+            for d in dossiers
+        }
+        assert _disagreements(answers, expected) == [], peer.name
 
 
 def _disagreements(

@@ -1,6 +1,7 @@
 """Where ours spends its time on the benchmark's headline workload (cProfile).
 
-Run: ``.venv/bin/python benchmarks/hotspots.py [--evaluate] [--measures 150] [--records 0 50]``.
+Run: ``.venv/bin/python benchmarks/hotspots.py [--evaluate | --screen] [--measures 150]
+[--records 0 50]``.
 Input: the same seeded population and synthetic catalog as ``run.py``. Output: the functions
 with the most own time and the most cumulative time, and a breakdown of one subject's cost
 into its stages (facts, environment, candidate selection, condition calls), on stdout.
@@ -81,6 +82,10 @@ def stages(measures: int, records: tuple[int, int], subjects: int, seed: int) ->
         for d in dossiers:
             engine.evaluate(d, as_of=AS_OF)
 
+    def all_screen() -> None:
+        for d in dossiers:
+            engine.screen(d, as_of=AS_OF)
+
     print(f"{measures} measures, records {records}, {subjects} subjects")
     per_subject = calls / len(dossiers)
     print(
@@ -93,6 +98,7 @@ def stages(measures: int, records: tuple[int, int], subjects: int, seed: int) ->
     print(f"  condition calls        {best(all_conditions):9.1f} µs/subject (one env)")
     print(f"  triggered (env+cands+calls) {best(all_triggered):6.1f} µs/subject")
     print(f"  evaluate (everything)  {best(all_evaluate):9.1f} µs/subject")
+    print(f"  screen (everything)    {best(all_screen):9.1f} µs/subject")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,6 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--subjects", type=int, default=500)
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--evaluate", action="store_true", help="profile Engine.evaluate")
+    parser.add_argument("--screen", action="store_true", help="profile Engine.screen")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args(argv)
     records = (args.records[0], args.records[1])
@@ -120,8 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for d in dossiers:
             engine.evaluate(d, as_of=AS_OF)
 
+    def screen() -> None:
+        for d in dossiers:
+            engine.screen(d, as_of=AS_OF)
+
     profiler = cProfile.Profile()
-    profiler.runcall(evaluate if args.evaluate else match)
+    profiler.runcall(evaluate if args.evaluate else screen if args.screen else match)
     stats = pstats.Stats(profiler)
     stats.sort_stats("tottime").print_stats(args.top)
     stats.sort_stats("cumulative").print_stats(args.top)

@@ -62,8 +62,19 @@ TARGETS = {"rule-engine": 50.0, "zen-engine": 5.0, "cedarpy": 5.0, "hand-written
 # Implementations under test
 
 
+def ours_screen(engine: Engine) -> Callable[[Dossier], Answer]:
+    """Ours, answering what the peers answer: ``Engine.screen`` (records classified, windows
+    applied, candidate conditions evaluated over per-query counters; no witnesses)."""
+
+    def run(dossier: Dossier) -> Answer:
+        return engine.screen(dossier, as_of=AS_OF)
+
+    return run
+
+
 def ours_match(engine: Engine) -> Callable[[Dossier], Answer]:
-    """Ours, doing what the peers do: classify the records, evaluate every candidate measure."""
+    """Ours on the explaining path: ``build_facts`` and ``Engine.triggered``, which find the
+    same measures with the records that witness each (what ``evaluate`` builds on)."""
     catalog = engine.catalog
     vocabulary, policy = catalog.vocabulary, catalog.policy
 
@@ -170,11 +181,21 @@ def build_workload(
     work.info["conditions_tried"] = round(tried / max(1, len(dossiers)), 1)
     work.info["measures_reached"] = round(conditions_of / max(1, len(dossiers)), 1)
     everyone = range(len(dossiers))
-    match = ours_match(engine)
-    ours = Impl("ours", lambda i: match(dossiers[i]), lambda i: match(dossiers[i]), everyone)
-    ours.note = "records classified and filtered, windows applied, by the engine"
+    screen = ours_screen(engine)
+    ours = Impl("ours", lambda i: screen(dossiers[i]), lambda i: screen(dossiers[i]), everyone)
+    ours.note = "Engine.screen: records classified and filtered, windows applied, by the engine"
     ours.build_seconds = compile_seconds
     work.impls.append(ours)
+    match = ours_match(engine)
+    work.impls.append(
+        Impl(
+            "ours (witnesses)",
+            lambda i: match(dossiers[i]),
+            lambda i: match(dossiers[i]),
+            everyone,
+            note="build_facts + Engine.triggered: the same answer with each hit's witnesses",
+        )
+    )
     if evaluate:
         full = ours_evaluate(engine)
         work.impls.append(
@@ -393,20 +414,20 @@ def targets_table(work: Workload) -> list[str]:
     by_name = {impl.name: impl for impl in work.impls}
     ours = by_name["ours"]
     lines = [
-        "| against | target | measured (ours) | measured (ours, full evaluate) | met |",
-        "|---|---:|---:|---:|:---:|",
+        "| against | target | measured (ours) | ours (witnesses) | ours (evaluate) | met |",
+        "|---|---:|---:|---:|---:|:---:|",
     ]
-    evaluate = by_name.get("ours (evaluate)")
+    others = [by_name.get("ours (witnesses)"), by_name.get("ours (evaluate)")]
     for name, target in TARGETS.items():
         peer = by_name.get(name)
         if peer is None:
-            lines.append(f"| {name} | — | unavailable | — | — |")
+            lines.append(f"| {name} | — | unavailable | — | — | — |")
             continue
         ratio = peer.best / ours.best
-        full = f"{peer.best / evaluate.best:.2f}×" if evaluate else "—"
+        cells = [f"{peer.best / other.best:.2f}×" if other else "—" for other in others]
         wanted = "ours ≤ 2× its time" if name == "hand-written" else f"≥ {target:g}×"
         met = "yes" if ratio >= target else "**no**"
-        lines.append(f"| {name} | {wanted} | {ratio:.2f}× | {full} | {met} |")
+        lines.append(f"| {name} | {wanted} | {ratio:.2f}× | {' | '.join(cells)} | {met} |")
     return lines
 
 

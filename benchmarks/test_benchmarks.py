@@ -22,7 +22,7 @@ from benchmarks.generate import (
     synthetic_catalog,
     synthetic_measures,
 )
-from benchmarks.run import dishonest_lists, ours_match
+from benchmarks.run import dishonest_lists, ours_match, ours_screen
 from credit_rules.catalog import load_catalog, load_catalog_text
 from credit_rules.engine import compile_catalog
 from credit_rules.facts import build_facts
@@ -200,6 +200,8 @@ def test_hand_written_and_peers_agree_with_ours_on_synthetic() -> None:
     expected = {d.subject.id: ours(d) for d in dossiers}
     hand_answers = {d.subject.id: hand(d, AS_OF) for d in dossiers}
     assert _disagreements(hand_answers, expected) == []
+    screen = ours_screen(engine)
+    assert _disagreements({d.subject.id: screen(d) for d in dossiers}, expected) == []
     measures = [(m.measure.id, m.checked) for m in engine.measures]
     schemes = sorted(catalog.vocabulary.ratings)
     for peer_class in (*peers.PEERS, peers.ZenRecords):

@@ -14,11 +14,11 @@ from credit_rules.facts import (
     SetAside,
     SetAsideReason,
     _last_ended,
-    _with_dishonest,
     build_facts,
     classify,
     counts_as_dishonest,
     is_dishonest,
+    with_dishonest,
 )
 from credit_rules.model import Dossier, Period, Record, RecordKind, Subject, SubjectKind
 from strategies import POLICY, VOCABULARY, as_of_dates, dossiers, records
@@ -127,7 +127,7 @@ def _all_records(dossier: Dossier) -> list[Record]:
 
 @given(record=records(), dishonest=st.booleans())
 def test_with_dishonest_is_evolve(record: Record, dishonest: bool) -> None:
-    copy = _with_dishonest(record, dishonest)
+    copy = with_dishonest(record, dishonest)
     assert copy == attrs.evolve(record, dishonest=dishonest)
     assert [getattr(copy, f.name) for f in attrs.fields(Record)] == [
         dishonest if f.name == "dishonest" else getattr(record, f.name)

@@ -273,9 +273,9 @@ def compile_conditions(items: Iterable[tuple[str, Checked]]) -> tuple[CompiledCo
     number = next(_counter)
     label = _comment(pairs[0][0]) if len(pairs) == 1 else f"{len(pairs)} conditions"
     filename = f"<credit_rules when {label} #{number}>"
-    namespace: dict[str, object] = dict(_GLOBALS)
+    namespace: dict[str, object] = dict(GENERATED_GLOBALS)
     try:
-        generator = _Generator()
+        generator = Generator()
         entries = [generator.condition(name, checked) for name, checked in pairs]
         source = generator.module(f"{label} (compiled module #{number})")
         code = compile(source, filename, "exec")
@@ -311,7 +311,7 @@ def _window(as_of: datetime.date, years: int, months: int, days: int) -> datetim
 #: below this many records a linear scan is cheaper than a binary search for the window
 _BISECT_FROM = 24
 
-_GLOBALS: dict[str, object] = {
+GENERATED_GLOBALS: dict[str, object] = {
     "__builtins__": {"tuple": tuple, "len": len, "frozenset": frozenset},
     "_union": union,
     "_window": _window,
@@ -327,7 +327,7 @@ _GLOBALS: dict[str, object] = {
     "Role": Role,
 }
 
-_PY_OPS = {
+PY_OPS = {
     CompareOp.EQ: "==",
     CompareOp.NE: "!=",
     CompareOp.LT: "<",
@@ -347,7 +347,7 @@ def _identifier(name: str) -> str:
     return "when_" + cleaned
 
 
-class _Generator:
+class Generator:
     """Writes the module: constants first, then one function per composite node."""
 
     def __init__(self) -> None:
@@ -548,7 +548,7 @@ class _Generator:
 
     def count(self, node: CountTest, var: str, out: list[str], ind: str) -> None:
         records, test = self.source(node.query, out, ind)
-        op = _PY_OPS[node.op]
+        op = PY_OPS[node.op]
         if test is None:
             out.append(f"{ind}{var} = {records}")
             out.append(f"{ind}{var} = {var} if len({var}) {op} {node.value} else None")
@@ -598,7 +598,7 @@ class _Generator:
             test = "(r.dishonest is True or (r.dishonest is None and r.kind in _DISHONEST_KINDS))"
             return test if node.value else f"(not {test})"
         if isinstance(node, DateTest):
-            return f"r.decided_on {_PY_OPS[node.op]} {self.date(node.date)}"
+            return f"r.decided_on {PY_OPS[node.op]} {self.date(node.date)}"
         if isinstance(node, SubjectKindTest):
             return self.membership(
                 "env.subject.kind", sorted(node.kinds, key=_rank), negated=node.negated

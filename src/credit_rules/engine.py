@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import attrs
 
-from credit_rules.check import Checked, check, index_keys, keys_of_record, record_keys
+from credit_rules.check import Checked, Condition, check, index_keys, record_keys
 from credit_rules.compile import CompiledCondition, Env, Witnesses, compile_conditions, make_env
 from credit_rules.decision import (
     IN_FORCE,
@@ -37,7 +37,7 @@ from credit_rules.errors import (
     UsageError,
     error,
 )
-from credit_rules.facts import Facts, build_facts, counts_as_dishonest, record_end
+from credit_rules.facts import Facts, build_facts, classifier_for, record_end
 from credit_rules.lint import errors_of, lint
 from credit_rules.model import (
     DISHONEST_KINDS,
@@ -57,6 +57,7 @@ from credit_rules.model import (
 )
 from credit_rules.parser import parse
 from credit_rules.proportion import Checker
+from credit_rules.screen import Screen, ScreenPlan, index_keys_of
 from credit_rules.version import __version__
 
 
@@ -143,7 +144,7 @@ class Engine:
         self._layers = {info.id: info for info in catalog.layers}
         # Measures with the same condition (structurally, positions aside) share one function
         # and one result per evaluation: the index is over distinct conditions.
-        distinct: dict[object, int] = {}
+        distinct: dict[Condition, int] = {}
         self._shared = tuple(
             distinct.setdefault(item.checked.condition, len(distinct)) for item in self.measures
         )
@@ -177,6 +178,10 @@ class Engine:
             for place, item in enumerate(self.measures)
         )
         self._checker = Checker(catalog.policy, catalog.vocabulary)
+        #: the distinct conditions, in the order of ``_functions``
+        self._conditions = tuple(distinct)
+        self._screen: Screen | None = None
+        self._screen_plans: dict[tuple[datetime.date, str | None], ScreenPlan] = {}
 
     @property
     def fingerprint(self) -> str:
@@ -214,6 +219,56 @@ class Engine:
             outcomes=outcomes,
             facts=facts,
         )
+
+    def screen(
+        self,
+        dossier: Dossier,
+        *,
+        as_of: datetime.date,
+        matter: str | None = None,
+    ) -> frozenset[tuple[str, bool]]:
+        """(measure id, suspended) of every measure in force whose condition holds for the
+        subject itself on ``as_of``: suspended when it holds only once the records under
+        objection are counted.
+
+        The fast path for screening many subjects (which of them does a list change reach?):
+        the same records count as in :meth:`evaluate` and the same conditions hold, but no
+        witnesses, targets, periods, proportion checks or withholding are worked out, and
+        persons are not reached through their organisations. Evaluate the subjects it finds
+        for the decision.
+
+        Raises:
+            UsageError: ``matter`` is not a matter of the catalog's vocabulary.
+        """
+        key = (as_of, matter)
+        plan = self._screen_plans.get(key)
+        if plan is None:
+            if matter is not None and matter not in self.catalog.vocabulary.matters:
+                raise UsageError([_unknown_matter(matter, self.catalog.vocabulary.matters)])
+            plan = self._screen_plan(as_of, matter)
+        return plan.answer(dossier.subject, dossier.records, dossier.related)
+
+    def _screen_plan(self, as_of: datetime.date, matter: str | None) -> ScreenPlan:
+        if self._screen is None:
+            self._screen = Screen(self._conditions)
+        if len(self._screen_plans) >= 256:
+            self._screen_plans.clear()
+        found = self._plan(as_of, matter)
+        plan = self._screen_plans[(as_of, matter)] = ScreenPlan(
+            self._screen,
+            as_of,
+            found.index,
+            found.always,
+            [
+                (
+                    frozenset((item.measure.id, False) for _, item in members),
+                    frozenset((item.measure.id, True) for _, item in members),
+                )
+                for members in found.members
+            ],
+            classifier_for(self.catalog.vocabulary, self.catalog.policy),
+        )
+        return plan
 
     # -- internals --------------------------------------------------------------------------
 
@@ -589,18 +644,6 @@ def _pending_keys(facts: Facts) -> set[str] | None:
     if related:
         keys.add("related")
     return keys or None
-
-
-def index_keys_of(record: Record) -> tuple[str, ...]:
-    """The index keys (``check.index_keys``) a record of ``facts.Facts`` matches."""
-    return keys_of_record(
-        record.kind,
-        record.list_name,
-        counts_as_dishonest(record),
-        record.domain,
-        record.severity,
-        record.tags,
-    )
 
 
 def _layer_in_force(info: CatalogInfo, as_of: datetime.date) -> bool:

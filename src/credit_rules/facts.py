@@ -94,7 +94,7 @@ class Facts:
     #: the records that do not count, in the order given
     excluded: tuple[Record, ...] = ()
     #: the classifier that explains ``excluded`` (set by :func:`build_facts`)
-    _classifier: _Classifier | None = attrs.field(default=None, eq=False, repr=False)
+    _classifier: Classifier | None = attrs.field(default=None, eq=False, repr=False)
     #: the explanations, when given or once worked out
     _set_aside: tuple[SetAside, ...] | None = attrs.field(default=None, eq=False, repr=False)
 
@@ -246,7 +246,7 @@ def build_facts(
     an evaluation's cost, so it is written for speed; a property test holds it to
     :func:`classify`).
     """
-    classifier = _classifier(vocabulary, policy)
+    classifier = classifier_for(vocabulary, policy)
     related: tuple[tuple[Related, Facts], ...] = ()
     if dossier.related:
         related = tuple(
@@ -266,7 +266,7 @@ _RATING = RecordKind.RATING
 _ORDER = operator.attrgetter("decided_on", "id")
 
 
-class _Classifier:
+class Classifier:
     """One catalog's vocabulary and policy, looked up once for :func:`build_facts`."""
 
     __slots__ = ("_expired_by", "dishonest_lists", "policy", "publication", "vocabulary")
@@ -310,6 +310,39 @@ class _Classifier:
         related: tuple[tuple[Related, Facts], ...],
     ) -> Facts:
         """One subject's Facts: the decisions of :func:`classify`, inlined for every record."""
+        counted, pending, excluded, reductions, minor = self.split(subject, records, as_of)
+        if len(counted) > 1:
+            counted.sort(key=_ORDER)
+        if len(pending) > 1:
+            pending.sort(key=_ORDER)
+        if len(reductions) > 1:
+            reductions.sort(key=_reduction_order)
+        return Facts(
+            subject,
+            as_of,
+            tuple(counted),
+            tuple(pending),
+            tuple(reductions),
+            related,
+            minor,
+            tuple(excluded),
+            self,
+        )
+
+    def split(
+        self,
+        subject: Subject,
+        records: Sequence[Record],
+        as_of: datetime.date,
+        resolve: bool = True,
+    ) -> tuple[list[Record], list[Record], list[Record], list[Reduction], bool]:
+        """(counted, pending, excluded, reductions, minor) of one subject's records, in the
+        order given: the decisions of :func:`classify`, inlined for every record.
+
+        With ``resolve`` off, a list entry whose list decides whether it records dishonest
+        conduct is returned as given rather than copied with the flag set (``screen`` reads
+        the list instead: a copy per entry is a tenth of its cost).
+        """
         minor = subject.minor_on(as_of)
         counted: list[Record] = []
         pending: list[Record] = []
@@ -376,29 +409,13 @@ class _Classifier:
                     normal = counts
                     if reduction is not None:
                         reductions.append(reduction)
-                elif kind is _LIST_ENTRY and record.dishonest is None:
-                    normal = _with_dishonest(record, True)  # its list decides, not its kind
+                elif resolve and kind is _LIST_ENTRY and record.dishonest is None:
+                    normal = with_dishonest(record, True)  # its list decides, not its kind
             if status is _PENDING:
                 pending.append(normal)
             else:
                 counted.append(normal)
-        if len(counted) > 1:
-            counted.sort(key=_ORDER)
-        if len(pending) > 1:
-            pending.sort(key=_ORDER)
-        if len(reductions) > 1:
-            reductions.sort(key=_reduction_order)
-        return Facts(
-            subject,
-            as_of,
-            tuple(counted),
-            tuple(pending),
-            tuple(reductions),
-            related,
-            minor,
-            tuple(excluded),
-            self,
-        )
+        return counted, pending, excluded, reductions, minor
 
     def explain(self, facts: Facts) -> tuple[SetAside, ...]:
         """Why each record of ``facts.excluded`` does not count (see ``Facts.set_aside``)."""
@@ -449,10 +466,10 @@ def _reduction_order(reduction: Reduction) -> tuple[datetime.date, str]:
 
 _NO_DOCUMENT = "no legally effective document (判决书, 仲裁裁决书, 行政处罚决定书 …) is given"
 
-_classifiers: dict[tuple[int, int], tuple[Vocabulary, Policy, _Classifier]] = {}
+_classifiers: dict[tuple[int, int], tuple[Vocabulary, Policy, Classifier]] = {}
 
 
-def _classifier(vocabulary: Vocabulary, policy: Policy) -> _Classifier:
+def classifier_for(vocabulary: Vocabulary, policy: Policy) -> Classifier:
     """The classifier of a (vocabulary, policy) pair, kept while both objects live."""
     key = (id(vocabulary), id(policy))
     held = _classifiers.get(key)
@@ -460,12 +477,12 @@ def _classifier(vocabulary: Vocabulary, policy: Policy) -> _Classifier:
         return held[2]
     if len(_classifiers) >= 64:
         _classifiers.clear()
-    classifier = _Classifier(vocabulary, policy)
+    classifier = Classifier(vocabulary, policy)
     _classifiers[key] = (vocabulary, policy, classifier)
     return classifier
 
 
-def _with_dishonest(record: Record, dishonest: bool) -> Record:
+def with_dishonest(record: Record, dishonest: bool) -> Record:
     """A copy of ``record`` with ``dishonest`` resolved (attrs.evolve, without its overhead)."""
     return Record(
         record.id,

@@ -1,0 +1,475 @@
+"""Screening: which measures' conditions hold for a subject, without witnesses or targets.
+
+Input: a catalog's distinct checked conditions (``engine.py`` hands them over once), then per
+call a subject's records and related subjects. Output: per measure in force, whether its
+condition holds on the records that count, or holds only once the records under objection are
+counted too (suspended). Errors: none at run time (records are classified by ``facts``, which
+never raises).
+
+This is the fast path of issue 8, kept apart from the explaining path (``compile.py`` returns
+the witnesses that ``Engine.evaluate`` and ``explain.py`` need). Every distinct record query of
+the catalog (``any``/``no``/``count record where … within/since …``, and ``listed(…)``, a query
+for list entries) becomes a numbered *slot*. What a record feeds depends only on its *shape*
+(the fields filters and index keys read) and on how many of the catalog's window bounds lie
+before its date, so it is worked out once per shape: per record, what is left is a dictionary
+lookup, a binary search among the bounds, one ``|`` for the slots that only need a record to
+exist and one increment per slot that is counted. The conditions are generated as boolean
+expressions over those bits and counters. A property test holds this path to
+``Engine.triggered`` on random catalogs and dossiers.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from credit_rules.ast import NO_SPAN, Quantifier, Since, Within
+from credit_rules.check import (
+    AllOf,
+    AnyOf,
+    CountTest,
+    DateTest,
+    Exists,
+    KindTest,
+    Listed,
+    Negation,
+    Query,
+    RatingTest,
+    RegionTest,
+    RelatedTest,
+    SubjectFlagTest,
+    SubjectKindTest,
+    TextTest,
+    keys_of_record,
+    query_kinds,
+    walk,
+)
+from credit_rules.check import Condition as IRCondition
+from credit_rules.compile import GENERATED_GLOBALS, PY_OPS, Generator
+from credit_rules.errors import CompileError, error
+from credit_rules.facts import (
+    Classifier,
+    counts_as_dishonest,
+    current_ratings,
+    window_start,
+    with_dishonest,
+)
+from credit_rules.model import Record, RecordKind, Related, Role, Subject
+
+#: the record fields the index keys read (``index_keys_of``); filters may read more
+_KEY_FIELDS = ("kind", "list_name", "dishonest", "domain", "severity", "tags")
+#: filter fields outside ``_KEY_FIELDS`` that are plain record attributes
+_EXTRA_FIELDS = ("authority", "scheme", "grade", "category")
+_LIST_ENTRY = RecordKind.LIST_ENTRY
+_RATING = RecordKind.RATING
+
+
+def index_keys_of(record: Record) -> tuple[str, ...]:
+    """The index keys (``check.index_keys``) a record of ``facts.Facts`` matches."""
+    return keys_of_record(
+        record.kind,
+        record.list_name,
+        counts_as_dishonest(record),
+        record.domain,
+        record.severity,
+        record.tags,
+    )
+
+
+class Entity:
+    """One subject as screening sees it, without and with the records under objection: the
+    slots some record fed (bits) and the counts of the counted slots."""
+
+    __slots__ = (
+        "_ratings",
+        "counted",
+        "counts",
+        "mask",
+        "minor",
+        "pending",
+        "pending_counts",
+        "pending_mask",
+        "related",
+        "subject",
+    )
+
+    def __init__(
+        self,
+        subject: Subject,
+        minor: bool,
+        counted: Sequence[Record],
+        pending: Sequence[Record],
+        related: Sequence[tuple[Role, Entity]],
+    ) -> None:
+        self.subject = subject
+        self.minor = minor
+        self.counted = counted
+        self.pending = pending
+        self.related = related
+        self.mask = self.pending_mask = 0
+        self.counts: list[int] = []
+        self.pending_counts: list[int] = []
+        self._ratings: list[Mapping[str, Record] | None] = [None, None]
+
+    def grade(self, pending: bool, scheme: str) -> str | None:
+        """The grade of the current rating of ``scheme`` (None: no rating)."""
+        ratings = self._ratings[pending]
+        if ratings is None:
+            records: Iterable[Record] = self.counted
+            if pending:
+                records = [*self.counted, *self.pending]
+            ratings = self._ratings[pending] = current_ratings(records)
+        rating = ratings.get(scheme)
+        return None if rating is None else rating.grade
+
+
+#: what records of one shape feed: per date bucket (how many of the plan's window bounds lie
+#: before the record's date), the bits of the slots it passes and the counted slots among them;
+#: and the conditions its index keys reach
+Feeds = tuple[tuple[tuple[int, tuple[int, ...]], ...], tuple[int, ...]]
+
+
+class Screen:
+    """A catalog's distinct conditions compiled to expressions over per-slot bits and counts."""
+
+    def __init__(self, conditions: Sequence[IRCondition]) -> None:
+        self.queries: dict[Query, int] = {}
+        #: slot -> its index among the counted slots (``count(…)`` queries)
+        self.counter: dict[int, int] = {}
+        self.has_related = False
+        fields: set[str] = set()
+        for condition in conditions:
+            for node in walk(condition):
+                if isinstance(node, Exists):
+                    self._slot(node.query)
+                elif isinstance(node, CountTest):
+                    slot = self._slot(node.query)
+                    self.counter.setdefault(slot, len(self.counter))
+                elif isinstance(node, Listed):
+                    self._slot(_listed_query(node.list_name))
+                elif isinstance(node, RelatedTest):
+                    self.has_related = True
+                elif isinstance(node, TextTest) and node.field in _EXTRA_FIELDS:
+                    fields.add(node.field)
+        self.shape_of = operator.attrgetter(*_KEY_FIELDS, *sorted(fields))
+        #: the record kinds a related subject's record must have to change a condition
+        #: (None: any kind)
+        self.related_kinds = _related_kinds(conditions)
+        #: per slot: whether its filter reads more than the shape (the record's date or its
+        #: document, or the subject), so that it is tested on every record rather than once
+        #: per shape
+        self.residual = [
+            query.filter is not None and _reads_more_than_shape(query.filter)
+            for query in self.queries
+        ]
+        try:
+            source, namespace = self._generate(conditions)
+        except (SyntaxError, RecursionError, MemoryError, ValueError) as problem:
+            raise CompileError(
+                [
+                    error(
+                        "CR-E321",
+                        f"catalog cannot be compiled for screening: {type(problem).__name__}",
+                        conditions[0].span if conditions else NO_SPAN,
+                        help="simplify the condition",
+                    )
+                ]
+            ) from None
+        #: the generated module (for reading; it is not registered in linecache)
+        self.source = source
+        #: per slot, its filter ``test(record, entity)`` (None: every record passes)
+        self.tests: tuple[Callable[[Record, Entity | None], bool] | None, ...] = tuple(
+            None if query.filter is None else namespace[f"test{slot}"]
+            for slot, query in enumerate(self.queries)
+        )
+        #: per condition, ``function(entity, pending)``: truthy when the condition holds
+        self.functions: tuple[Callable[[Entity, bool], object], ...] = tuple(
+            namespace[f"condition{number}"] for number in range(len(conditions))
+        )
+
+    def _generate(self, conditions: Sequence[IRCondition]) -> tuple[str, dict[str, Any]]:
+        """The module of the slots' filters and the conditions, and its namespace once run."""
+        generator = Generator()
+        lines: list[str] = []
+        for slot, query in enumerate(self.queries):
+            if query.filter is not None:
+                test = generator.test(query.filter)
+                lines += [f"def test{slot}(r, env):", f"    return {test}", ""]
+        self._helpers = 0
+        for number, condition in enumerate(conditions):
+            self._function(f"condition{number}", condition, lines, generator)
+        source = generator.module("screening") + "\n".join(lines) + "\n"
+        namespace: dict[str, Any] = dict(GENERATED_GLOBALS)
+        # generated code only: user text appears in it as repr() literals
+        exec(compile(source, "<credit_rules screening>", "exec"), namespace)
+        return source, namespace
+
+    def _slot(self, query: Query) -> int:
+        return self.queries.setdefault(query, len(self.queries))
+
+    def _function(
+        self, name: str, node: IRCondition, lines: list[str], generator: Generator
+    ) -> None:
+        """``def name(env, p)``: the value of ``node`` for ``env``, with the records under
+        objection when ``p``."""
+        body = self._expression(node, lines, generator)
+        prelude = []
+        if "M & " in body:
+            prelude.append("    M = env.pending_mask if p else env.mask")
+        if "C[" in body:
+            prelude.append("    C = env.pending_counts if p else env.counts")
+        lines += [f"def {name}(env, p):", *prelude, f"    return {body}", ""]
+
+    def _expression(self, node: IRCondition, lines: list[str], generator: Generator) -> str:
+        """A Python expression over ``env``, ``p``, the bits ``M`` and the counts ``C``."""
+        if isinstance(node, AllOf | AnyOf):
+            joiner = " and " if isinstance(node, AllOf) else " or "
+            parts = [self._expression(item, lines, generator) for item in node.items]
+            return "(" + joiner.join(parts) + ")"
+        if isinstance(node, Negation):
+            return f"(not {self._expression(node.item, lines, generator)})"
+        if isinstance(node, Listed):
+            return f"(M & {1 << self.queries[_listed_query(node.list_name)]})"
+        if isinstance(node, Exists):
+            bit = f"(M & {1 << self.queries[node.query]})"
+            return bit if node.quantifier is Quantifier.ANY else f"(not {bit})"
+        if isinstance(node, CountTest):
+            counter = self.counter[self.queries[node.query]]
+            return f"(C[{counter}] {PY_OPS[node.op]} {node.value})"
+        if isinstance(node, RatingTest):
+            grade = f"env.grade(p, {node.scheme!r})"
+            return f"({generator.text_membership(grade, node.grades, negated=node.negated)})"
+        if isinstance(node, RelatedTest):
+            self._helpers += 1
+            name = f"related{self._helpers}"
+            self._function(f"{name}_body", node.body, lines, generator)
+            roles = generator.membership("role", list(node.roles), negated=False)
+            any_ = node.quantifier is Quantifier.ANY
+            lines += [
+                f"def {name}(env, p):",
+                "    for role, other in env.related:",
+                f"        if {roles} and {name}_body(other, p):",
+                f"            return {any_}",
+                f"    return {not any_}",
+                "",
+            ]
+            return f"{name}(env, p)"
+        # subject tests and constants, as the witness path writes them
+        return generator.test(node)
+
+
+def _listed_query(list_name: str) -> Query:
+    """``listed("x")`` as the query it is: list entries of that list, any date."""
+    kind = KindTest(frozenset({_LIST_ENTRY}))
+    return Query(AllOf((kind, TextTest("list", frozenset({list_name})))), None)
+
+
+def _reads_more_than_shape(node: IRCondition) -> bool:
+    return any(
+        isinstance(item, DateTest | SubjectKindTest | SubjectFlagTest | RegionTest)
+        or (isinstance(item, TextTest) and item.field == "document")
+        for item in walk(node)
+    )
+
+
+def _related_kinds(conditions: Sequence[IRCondition]) -> frozenset[RecordKind] | None:
+    """The record kinds the bodies of ``any``/``no related(…)`` can read (None: any kind)."""
+    kinds: set[RecordKind] = set()
+    for condition in conditions:
+        for node in walk(condition):
+            if not isinstance(node, RelatedTest):
+                continue
+            for inner in walk(node.body):
+                query: Query | None = None
+                if isinstance(inner, Exists | CountTest):
+                    query = inner.query
+                elif isinstance(inner, Listed):
+                    query = _listed_query(inner.list_name)
+                elif isinstance(inner, RatingTest):
+                    kinds.add(_RATING)
+                if query is not None:
+                    found = query_kinds(query)
+                    if found is None:
+                        return None
+                    kinds |= found
+    return frozenset(kinds)
+
+
+class ScreenPlan:
+    """A screen for one ``as_of`` and the measures in force (``Engine._plan``): window bounds
+    worked out, record shapes learnt as they are met."""
+
+    def __init__(
+        self,
+        screen: Screen,
+        as_of: datetime.date,
+        index: Mapping[str, tuple[int, ...]],
+        always: tuple[int, ...],
+        answers: Sequence[tuple[frozenset[tuple[str, bool]], frozenset[tuple[str, bool]]]],
+        classifier: Classifier,
+    ) -> None:
+        self.screen = screen
+        self.as_of = as_of
+        #: trigger key -> conditions it can make true; and those needing no key
+        self.index = index
+        self.always = always
+        #: per condition: its measures' answers when it holds, and when it holds suspended
+        self.answers = answers
+        #: the catalog's vocabulary and policy, for ``facts``' decisions
+        self.split = classifier.split
+        self.dishonest_lists = classifier.dishonest_lists
+        self.related_conditions = index.get("related", ())
+        bounds: list[datetime.date | None] = []
+        for query in screen.queries:
+            window = query.window
+            if isinstance(window, Within):
+                bounds.append(window_start(as_of, window.period))
+            elif isinstance(window, Since) and window.date > datetime.date.min:
+                bounds.append(window.date - datetime.timedelta(days=1))
+            else:
+                bounds.append(None)
+        #: per slot, the last day outside its window (None: no window)
+        self.bounds = bounds
+        #: the distinct bounds in ascending order: a record decided on ``day`` is inside the
+        #: windows of the first ``bisect_left(edges, day)`` of them
+        self.edges = sorted({bound for bound in bounds if bound is not None})
+        self.residual = tuple(
+            (slot, bounds[slot], test)
+            for slot, (test, more) in enumerate(zip(screen.tests, screen.residual, strict=True))
+            if more and test is not None
+        )
+        self.counters = len(screen.counter)
+        self._by_shape: dict[tuple[object, ...], Feeds] = {}
+        self._by_related_shape: dict[tuple[object, ...], Feeds] = {}
+
+    def answer(
+        self, subject: Subject, records: Sequence[Record], related: Sequence[Related]
+    ) -> frozenset[tuple[str, bool]]:
+        """(measure id, suspended) of every measure in force whose condition holds."""
+        found: set[int] = set(self.always)
+        pending = False
+        others: list[tuple[Role, Entity]] = []
+        if related and self.screen.has_related:
+            as_of = self.as_of
+            kinds = self.screen.related_kinds
+            for relation in related:
+                if relation.current_on(as_of):
+                    own: Sequence[Record] = relation.records
+                    if kinds is not None:
+                        own = [record for record in own if record.kind in kinds]
+                    if own:
+                        other = self._entity(
+                            relation.subject, own, self._by_related_shape, "related:", found, ()
+                        )
+                        pending = pending or bool(other.pending)
+                    else:  # nothing a body reads: all slots empty
+                        other = self._nobody(relation.subject)
+                    others.append((relation.role, other))
+            if others:
+                found.update(self.related_conditions)
+        env = self._entity(subject, records, self._by_shape, "", found, others)
+        pending = pending or bool(env.pending)
+        functions = self.screen.functions
+        answers = self.answers
+        hits: list[frozenset[tuple[str, bool]]] = []
+        for condition in found:
+            function = functions[condition]
+            if function(env, False):
+                hits.append(answers[condition][0])
+            elif pending and function(env, True):
+                hits.append(answers[condition][1])
+        return _NOTHING.union(*hits)
+
+    def _entity(
+        self,
+        subject: Subject,
+        records: Sequence[Record],
+        known: dict[tuple[object, ...], Feeds],
+        prefix: str,
+        found: set[int],
+        related: Sequence[tuple[Role, Entity]],
+    ) -> Entity:
+        """Classify the records (``facts``; list entries left unresolved), then feed each
+        that counts (and, apart, each under objection) into the slots its shape and date
+        pass; add to ``found`` the conditions its index keys reach."""
+        counted, pending, _, _, minor = self.split(subject, records, self.as_of, False)
+        entity = Entity(subject, minor, counted, pending, related)
+        mask = 0
+        counts = [0] * self.counters
+        shape_of = self.screen.shape_of
+        edges = self.edges
+        for part in (counted, pending) if pending else (counted,):
+            if part is pending:
+                entity.mask, entity.counts = mask, counts
+                counts = counts.copy()
+            for record in part:
+                shape = shape_of(record)
+                feeds = known.get(shape)
+                if feeds is None:
+                    feeds = self._learn(shape, record, known, prefix)
+                bits, counters = feeds[0][_bisect_left(edges, record.decided_on)]
+                mask |= bits
+                for counter in counters:
+                    counts[counter] += 1
+                if feeds[1]:
+                    found.update(feeds[1])
+            for slot, bound, test in self.residual:
+                counted_as = self.screen.counter.get(slot)
+                for record in part:
+                    if (bound is None or record.decided_on > bound) and test(record, entity):
+                        mask |= 1 << slot
+                        if counted_as is not None:
+                            counts[counted_as] += 1
+        entity.pending_mask, entity.pending_counts = mask, counts
+        if not pending:
+            entity.mask, entity.counts = mask, counts
+        return entity
+
+    def _nobody(self, subject: Subject) -> Entity:
+        """The entity of a subject without records."""
+        entity = Entity(subject, subject.minor_on(self.as_of), (), (), ())
+        entity.counts = entity.pending_counts = [0] * self.counters
+        return entity
+
+    def _learn(
+        self,
+        shape: tuple[object, ...],
+        record: Record,
+        known: dict[tuple[object, ...], Feeds],
+        prefix: str,
+    ) -> Feeds:
+        """What the records of a shape not met before feed (then kept in ``known``)."""
+        if len(known) >= 65536:
+            known.clear()
+        if record.kind is _LIST_ENTRY and record.dishonest is None:
+            # as given by ``split(resolve=False)``: its list (in the shape) decides
+            record = with_dishonest(record, record.list_name in self.dishonest_lists)
+        screen = self.screen
+        passed = [
+            slot
+            for slot, (test, more) in enumerate(zip(screen.tests, screen.residual, strict=True))
+            if not more and (test is None or test(record, None))
+        ]
+        buckets: list[tuple[int, tuple[int, ...]]] = []
+        for inside in range(len(self.edges) + 1):
+            edges = set(self.edges[:inside])
+            fed = [
+                slot for slot in passed if self.bounds[slot] is None or self.bounds[slot] in edges
+            ]
+            bits = 0
+            for slot in fed:
+                bits |= 1 << slot
+            buckets.append((bits, tuple(screen.counter[s] for s in fed if s in screen.counter)))
+        index = self.index
+        conditions = tuple(
+            sorted({c for key in index_keys_of(record) for c in index.get(prefix + key, ())})
+        )
+        feeds = known[shape] = (tuple(buckets), conditions)
+        return feeds
+
+
+_NOTHING: frozenset[tuple[str, bool]] = frozenset()
+_bisect_left = bisect.bisect_left

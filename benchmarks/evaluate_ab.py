@@ -1,12 +1,13 @@
-"""``Engine.evaluate`` of two source trees side by side: CPU time and identical answers.
+"""``Engine.evaluate`` (or ``screen``) of two source trees side by side: CPU time and answers.
 
-Run: ``.venv/bin/python benchmarks/evaluate_ab.py OLD_SRC [NEW_SRC] [--rounds 5]``, e.g. with
+Run: ``.venv/bin/python benchmarks/evaluate_ab.py OLD_SRC [NEW_SRC] [--rounds 5]
+[--call evaluate|screen]``, e.g. with
 the previous commit's ``src`` exported by ``git archive HEAD~1 src | tar -x -C /tmp/old``.
 Each round runs one child process per tree, alternately (interleaved, so both see the same
 load), on the headline workload of ``run.py`` (seeded population, synthetic catalog). A child
-times ``evaluate`` over every subject three times (process CPU time, best pass) and prints
-µs per subject and a digest of every decision's ``decision_data`` (masked and unmasked) and
-``reasons()``; the digests of the two trees must be equal. Output: best and median of the
+times the call over every subject three times (process CPU time, best pass) and prints µs per
+subject and a digest of every decision's ``decision_data`` (masked and unmasked) and
+``reasons()`` (of every screening's answer); the digests of the two trees must be equal. Output: best and median of the
 rounds per tree, on stdout. Exit status 1 when the answers differ.
 """
 
@@ -32,25 +33,29 @@ from credit_rules.catalog import load_catalog_text
 from credit_rules.engine import compile_catalog
 engine = compile_catalog(load_catalog_text(synthetic_catalog({measures}, seed={seed})))
 dossiers = generate({subjects}, seed={seed}, records=({lo}, {hi}))
+call = getattr(engine, {call!r})
 best = None
 for _ in range(3):
     started = time.process_time()
     for d in dossiers:
-        engine.evaluate(d, as_of=AS_OF)
+        call(d, as_of=AS_OF)
     spent = time.process_time() - started
     best = spent if best is None else min(best, spent)
 digest = hashlib.sha256()
 for d in dossiers:
-    decision = engine.evaluate(d, as_of=AS_OF)
-    for data in (decision_data(decision), decision_data(decision, unmasked=True)):
+    found = call(d, as_of=AS_OF)
+    if {call!r} == "screen":
+        digest.update(json.dumps(sorted(found)).encode())
+        continue
+    for data in (decision_data(found), decision_data(found, unmasked=True)):
         digest.update(json.dumps(data, ensure_ascii=False, sort_keys=True).encode())
-    digest.update(json.dumps(decision.reasons(), sort_keys=True).encode())
+    digest.update(json.dumps(found.reasons(), sort_keys=True).encode())
 print(json.dumps({{"us": best / len(dossiers) * 1e6, "digest": digest.hexdigest()}}))
 """
 
 
 def child(src: Path, args: argparse.Namespace) -> dict[str, object]:
-    """One timing of ``evaluate`` with ``src`` first on the path."""
+    """One timing of the call with ``src`` first on the path."""
     code = CHILD.format(
         root=str(ROOT),
         measures=args.measures,
@@ -58,6 +63,7 @@ def child(src: Path, args: argparse.Namespace) -> dict[str, object]:
         subjects=args.subjects,
         lo=args.records[0],
         hi=args.records[1],
+        call=args.call,
     )
     env = {**os.environ, "PYTHONPATH": str(src)}
     out = subprocess.run(
@@ -76,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--subjects", type=int, default=500)
     parser.add_argument("--records", type=int, nargs=2, default=(0, 50))
     parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--call", choices=("evaluate", "screen"), default="evaluate")
     args = parser.parse_args(argv)
     times: dict[str, list[float]] = {"old": [], "new": []}
     digests: dict[str, set[object]] = {"old": set(), "new": set()}

@@ -192,14 +192,14 @@ def make_env(facts: Facts, *, include_pending: bool) -> Env:
     )
 
 
-def _requires_dishonest(node: Condition) -> bool:
+def requires_dishonest(node: Condition) -> bool:
     """Whether only records of dishonest conduct can pass the filter."""
     if isinstance(node, DishonestTest):
         return node.value
     if isinstance(node, AllOf):
-        return any(_requires_dishonest(item) for item in node.items)
+        return any(requires_dishonest(item) for item in node.items)
     if isinstance(node, AnyOf):
-        return all(_requires_dishonest(item) for item in node.items)
+        return all(requires_dishonest(item) for item in node.items)
     return False
 
 
@@ -495,7 +495,7 @@ class Generator:
             records = f"env.by_kind.get({self.member(kind)}, ())"
         elif kinds is not None and not kinds:
             records = "()"
-        elif query.filter is not None and _requires_dishonest(query.filter):
+        elif query.filter is not None and requires_dishonest(query.filter):
             records = "env.dishonest"
         else:
             records = "env.records"

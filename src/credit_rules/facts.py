@@ -363,13 +363,7 @@ class Classifier:
                     excluded.append(record)
                     continue
             kind = record.kind
-            dishonest = record.dishonest
-            if dishonest is None:
-                if kind is _LIST_ENTRY:
-                    dishonest = record.list_name in dishonest_lists
-                else:
-                    dishonest = kind in DISHONEST_KINDS
-            # record_end, as comparisons
+            # record_end, as comparisons (half of a population's records end here)
             end = record.expires_on
             if end is None:
                 if kind is _LIST_ENTRY:
@@ -386,6 +380,12 @@ class Classifier:
             if end is not None and end <= as_of:
                 excluded.append(record)
                 continue
+            dishonest = record.dishonest
+            if dishonest is None:
+                if kind is _LIST_ENTRY:
+                    dishonest = record.list_name in dishonest_lists
+                else:
+                    dishonest = kind in DISHONEST_KINDS
             normal: Record = record
             if dishonest:
                 if kind is not _LIST_ENTRY and record.document is None:

@@ -24,7 +24,7 @@ import bisect
 import datetime
 import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from credit_rules.ast import NO_SPAN, Quantifier, Since, Within
 from credit_rules.check import (
@@ -48,7 +48,7 @@ from credit_rules.check import (
     walk,
 )
 from credit_rules.check import Condition as IRCondition
-from credit_rules.compile import GENERATED_GLOBALS, PY_OPS, Generator
+from credit_rules.compile import GENERATED_GLOBALS, PY_OPS, Generator, requires_dishonest
 from credit_rules.errors import CompileError, error
 from credit_rules.facts import (
     Classifier,
@@ -57,7 +57,7 @@ from credit_rules.facts import (
     window_start,
     with_dishonest,
 )
-from credit_rules.model import Record, RecordKind, Related, Role, Subject
+from credit_rules.model import DISHONEST_KINDS, Record, RecordKind, Related, Role, Subject
 
 #: the record fields the index keys read (``index_keys_of``); filters may read more
 _KEY_FIELDS = ("kind", "list_name", "dishonest", "domain", "severity", "tags")
@@ -155,9 +155,15 @@ class Screen:
                 elif isinstance(node, TextTest) and node.field in _EXTRA_FIELDS:
                     fields.add(node.field)
         self.shape_of = operator.attrgetter(*_KEY_FIELDS, *sorted(fields))
-        #: the record kinds a related subject's record must have to change a condition
-        #: (None: any kind)
-        self.related_kinds = _related_kinds(conditions)
+        #: the records of a subject (of a related subject) that can change a condition
+        #: (None: any record)
+        self.readable = _readable(conditions)
+        self.related_readable = _readable(
+            node.body
+            for condition in conditions
+            for node in walk(condition)
+            if isinstance(node, RelatedTest)
+        )
         #: per slot: whether its filter reads more than the shape (the record's date or its
         #: document, or the subject), so that it is tested on every record rather than once
         #: per shape
@@ -185,8 +191,10 @@ class Screen:
             None if query.filter is None else namespace[f"test{slot}"]
             for slot, query in enumerate(self.queries)
         )
-        #: per condition, ``function(entity, pending)``: truthy when the condition holds
-        self.functions: tuple[Callable[[Entity, bool], object], ...] = tuple(
+        #: per condition, ``function(entity, pending, bits, counts)`` with the entity's bits
+        #: and counts without (``pending`` false) or with the records under objection:
+        #: truthy when the condition holds
+        self.functions: tuple[Callable[[Entity, bool, int, list[int]], object], ...] = tuple(
             namespace[f"condition{number}"] for number in range(len(conditions))
         )
 
@@ -200,7 +208,7 @@ class Screen:
                 lines += [f"def test{slot}(r, env):", f"    return {test}", ""]
         self._helpers = 0
         for number, condition in enumerate(conditions):
-            self._function(f"condition{number}", condition, lines, generator)
+            self._function(f"condition{number}", condition, lines, generator, entry=True)
         source = generator.module("screening") + "\n".join(lines) + "\n"
         namespace: dict[str, Any] = dict(GENERATED_GLOBALS)
         # generated code only: user text appears in it as repr() literals
@@ -211,11 +219,21 @@ class Screen:
         return self.queries.setdefault(query, len(self.queries))
 
     def _function(
-        self, name: str, node: IRCondition, lines: list[str], generator: Generator
+        self,
+        name: str,
+        node: IRCondition,
+        lines: list[str],
+        generator: Generator,
+        *,
+        entry: bool = False,
     ) -> None:
         """``def name(env, p)``: the value of ``node`` for ``env``, with the records under
-        objection when ``p``."""
+        objection when ``p``; an ``entry`` is handed the bits and counts of that case as
+        ``name(env, p, M, C)`` (saving each call two attribute reads)."""
         body = self._expression(node, lines, generator)
+        if entry:
+            lines += [f"def {name}(env, p, M, C):", f"    return {body}", ""]
+            return
         prelude = []
         if "M & " in body:
             prelude.append("    M = env.pending_mask if p else env.mask")
@@ -275,27 +293,46 @@ def _reads_more_than_shape(node: IRCondition) -> bool:
     )
 
 
-def _related_kinds(conditions: Sequence[IRCondition]) -> frozenset[RecordKind] | None:
-    """The record kinds the bodies of ``any``/``no related(…)`` can read (None: any kind)."""
+class Readable(NamedTuple):
+    """The records some query or rating test can read: those of ``kinds``, and, when
+    ``flagged``, any record flagged as recording dishonest conduct."""
+
+    kinds: frozenset[RecordKind]
+    flagged: bool
+
+    def of(self, records: Sequence[Record]) -> list[Record]:
+        """The records among ``records`` that can be read (the rest change no condition)."""
+        kinds = self.kinds
+        if self.flagged:
+            return [r for r in records if r.kind in kinds or r.dishonest is True]
+        return [r for r in records if r.kind in kinds]
+
+
+def _readable(nodes: Iterable[IRCondition]) -> Readable | None:
+    """What the queries and rating tests under ``nodes`` can read (None: any record)."""
     kinds: set[RecordKind] = set()
-    for condition in conditions:
-        for node in walk(condition):
-            if not isinstance(node, RelatedTest):
+    flagged = False
+    for root in nodes:
+        for node in walk(root):
+            query: Query | None = None
+            if isinstance(node, Exists | CountTest):
+                query = node.query
+            elif isinstance(node, Listed):
+                query = _listed_query(node.list_name)
+            elif isinstance(node, RatingTest):
+                kinds.add(_RATING)
+            if query is None:
                 continue
-            for inner in walk(node.body):
-                query: Query | None = None
-                if isinstance(inner, Exists | CountTest):
-                    query = inner.query
-                elif isinstance(inner, Listed):
-                    query = _listed_query(inner.list_name)
-                elif isinstance(inner, RatingTest):
-                    kinds.add(_RATING)
-                if query is not None:
-                    found = query_kinds(query)
-                    if found is None:
-                        return None
-                    kinds |= found
-    return frozenset(kinds)
+            found = query_kinds(query)
+            if found is not None:
+                kinds |= found
+            elif query.filter is not None and requires_dishonest(query.filter):
+                # dishonest by kind, by list, or by the record's own flag
+                kinds |= DISHONEST_KINDS | {_LIST_ENTRY}
+                flagged = True
+            else:
+                return None
+    return Readable(frozenset(kinds), flagged)
 
 
 class ScreenPlan:
@@ -354,12 +391,12 @@ class ScreenPlan:
         others: list[tuple[Role, Entity]] = []
         if related and self.screen.has_related:
             as_of = self.as_of
-            kinds = self.screen.related_kinds
+            readable = self.screen.related_readable
             for relation in related:
                 if relation.current_on(as_of):
                     own: Sequence[Record] = relation.records
-                    if kinds is not None:
-                        own = [record for record in own if record.kind in kinds]
+                    if readable is not None:
+                        own = readable.of(own)
                     if own:
                         other = self._entity(
                             relation.subject, own, self._by_related_shape, "related:", found, ()
@@ -370,16 +407,20 @@ class ScreenPlan:
                     others.append((relation.role, other))
             if others:
                 found.update(self.related_conditions)
+        if self.screen.readable is not None:
+            records = self.screen.readable.of(records)
         env = self._entity(subject, records, self._by_shape, "", found, others)
         pending = pending or bool(env.pending)
         functions = self.screen.functions
         answers = self.answers
         hits: list[frozenset[tuple[str, bool]]] = []
+        mask, counts = env.mask, env.counts
+        pending_mask, pending_counts = env.pending_mask, env.pending_counts
         for condition in found:
             function = functions[condition]
-            if function(env, False):
+            if function(env, False, mask, counts):
                 hits.append(answers[condition][0])
-            elif pending and function(env, True):
+            elif pending and function(env, True, pending_mask, pending_counts):
                 hits.append(answers[condition][1])
         return _NOTHING.union(*hits)
 

@@ -7,8 +7,9 @@ Each round runs one child process per tree, alternately (interleaved, so both se
 load), on the headline workload of ``run.py`` (seeded population, synthetic catalog). A child
 times the call over every subject three times (process CPU time, best pass) and prints µs per
 subject and a digest of every decision's ``decision_data`` (masked and unmasked) and
-``reasons()`` (of every screening's answer); the digests of the two trees must be equal. Output: best and median of the
-rounds per tree, on stdout. Exit status 1 when the answers differ.
+``reasons()`` (of every screening's answer); the digests of the two trees must be equal.
+Output: best and median of the rounds per tree, on stdout. Exit status 1 when the answers
+differ.
 """
 
 from __future__ import annotations

@@ -329,3 +329,42 @@ def test_a_condition_too_deep_to_generate_is_a_compile_error() -> None:
         "CR-E321",
         "catalog cannot be compiled for screening: RecursionError",
     )
+
+
+def test_a_filter_read_record_by_record_sees_a_list_entry_as_its_list_makes_it() -> None:
+    """Regression: filters that read the date (run on every record, not once per shape) saw a
+    black-list entry as given, without the dishonest flag its list gives it."""
+    catalog = load_catalog_text(
+        """
+catalog: {id: r, title: 测试, level: basic, issuer: 测试}
+vocabulary:
+  lists: {judgment_defaulter: {title: 失信被执行人名单, kind: black, gravity: serious}}
+measures:
+  - id: recent
+    title: 今年以来有失信记录
+    kind: restriction
+    list: recommended
+    targets: [legal_person]
+    when: any record where dishonest and decided_on >= 2024-01-01
+    duration: P1Y
+    impact: disclosure
+    legal_basis: [{title: 某法, rank: law}]
+""",
+        "r.yaml",
+    )
+    engine = compile_catalog(catalog)
+    dossier = dossier_from_data(
+        {
+            "subject": {"id": "E1", "kind": "legal_person", "name": "某公司"},
+            "records": [
+                {
+                    "id": "JD1",
+                    "kind": "list_entry",
+                    "list": "judgment_defaulter",
+                    "listed_on": "2024-02-01",
+                }
+            ],
+        }
+    )
+    assert engine.screen(dossier, as_of=AS_OF) == frozenset({("recent", False)})
+    assert engine.screen(dossier, as_of=AS_OF) == reference(engine, dossier, AS_OF)

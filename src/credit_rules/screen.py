@@ -460,7 +460,9 @@ class ScreenPlan:
             for slot, bound, test in self.residual:
                 counted_as = self.screen.counter.get(slot)
                 for record in part:
-                    if (bound is None or record.decided_on > bound) and test(record, entity):
+                    if bound is not None and record.decided_on <= bound:
+                        continue
+                    if test(self._resolved(record), entity):
                         mask |= 1 << slot
                         if counted_as is not None:
                             counts[counted_as] += 1
@@ -468,6 +470,14 @@ class ScreenPlan:
         if not pending:
             entity.mask, entity.counts = mask, counts
         return entity
+
+    def _resolved(self, record: Record) -> Record:
+        """A record as ``build_facts`` counts it: ``split(resolve=False)`` leaves a list entry
+        whose list decides whether it records dishonest conduct as given (filters read the
+        flag; a shape holds the list, so ``_learn`` resolves once per shape)."""
+        if record.kind is _LIST_ENTRY and record.dishonest is None:
+            return with_dishonest(record, record.list_name in self.dishonest_lists)
+        return record
 
     def _nobody(self, subject: Subject) -> Entity:
         """The entity of a subject without records."""
@@ -485,9 +495,7 @@ class ScreenPlan:
         """What the records of a shape not met before feed (then kept in ``known``)."""
         if len(known) >= 65536:
             known.clear()
-        if record.kind is _LIST_ENTRY and record.dishonest is None:
-            # as given by ``split(resolve=False)``: its list (in the shape) decides
-            record = with_dishonest(record, record.list_name in self.dishonest_lists)
+        record = self._resolved(record)
         screen = self.screen
         passed = [
             slot

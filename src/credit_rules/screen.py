@@ -43,6 +43,7 @@ from credit_rules.check import (
     SubjectFlagTest,
     SubjectKindTest,
     TextTest,
+    index_keys,
     keys_of_record,
     query_kinds,
     walk,
@@ -158,12 +159,16 @@ class Screen:
         #: the records of a subject (of a related subject) that can change a condition
         #: (None: any record)
         self.readable = _readable(conditions)
-        self.related_readable = _readable(
+        bodies = [
             node.body
             for condition in conditions
             for node in walk(condition)
             if isinstance(node, RelatedTest)
-        )
+        ]
+        self.related_readable = _readable(bodies)
+        #: whether every ``related(…)`` body needs a record to hold (``check.index_keys``), so
+        #: that a related subject with none it can read changes no condition
+        self.bodies_need_records = all(index_keys(body) is not None for body in bodies)
         #: per slot: whether its filter reads more than the shape (the record's date or its
         #: document, or the subject), so that it is tested on every record rather than once
         #: per shape
@@ -402,6 +407,8 @@ class ScreenPlan:
                             relation.subject, own, self._by_related_shape, "related:", found, ()
                         )
                         pending = pending or bool(other.pending)
+                    elif self.screen.bodies_need_records:
+                        continue  # no body can hold for it: as if it were not there
                     else:  # nothing a body reads: all slots empty
                         other = self._nobody(relation.subject)
                     others.append((relation.role, other))

@@ -449,6 +449,7 @@ class ScreenPlan:
         counts = [0] * self.counters
         shape_of = self.screen.shape_of
         edges = self.edges
+        reached: list[tuple[int, ...]] = []
         for part in (counted, pending) if pending else (counted,):
             if part is pending:
                 entity.mask, entity.counts = mask, counts
@@ -462,8 +463,7 @@ class ScreenPlan:
                 mask |= bits
                 for counter in counters:
                     counts[counter] += 1
-                if feeds[1]:
-                    found.update(feeds[1])
+                reached.append(feeds[1])
             for slot, bound, test in self.residual:
                 counted_as = self.screen.counter.get(slot)
                 for record in part:
@@ -473,6 +473,7 @@ class ScreenPlan:
                         mask |= 1 << slot
                         if counted_as is not None:
                             counts[counted_as] += 1
+        found.update(*reached)
         entity.pending_mask, entity.pending_counts = mask, counts
         if not pending:
             entity.mask, entity.counts = mask, counts

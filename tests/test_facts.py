@@ -165,3 +165,28 @@ def test_facts_built_by_hand_explain_what_they_were_given() -> None:
     )
     with pytest.raises(ValueError, match="must be given set_aside"):
         _ = Facts(subject, as_of, (), (), excluded=(stray,)).set_aside
+
+
+@given(
+    st.dates(datetime.date(1950, 1, 1), datetime.date(2030, 12, 31)),
+    st.dates(datetime.date(1950, 1, 1), datetime.date(2030, 12, 31)),
+)
+def test_minor_on_is_before_the_eighteenth_birthday(born: datetime.date, on: datetime.date) -> None:
+    try:
+        adult = born.replace(year=born.year + 18)
+    except ValueError:  # 29 February in a year without one: of age on 1 March
+        adult = datetime.date(born.year + 18, 3, 1)
+    person = Subject("P1", SubjectKind.NATURAL_PERSON, name="张三", birth_date=born)
+    assert person.minor_on(on) is (on < adult)
+
+
+def test_minor_on_for_a_leap_day_birth() -> None:
+    person = Subject(
+        "P1", SubjectKind.NATURAL_PERSON, name="张三", birth_date=datetime.date(2004, 2, 29)
+    )
+    assert [person.minor_on(datetime.date(2022, m, d)) for m, d in ((2, 28), (3, 1))] == [
+        True,
+        False,
+    ]
+    assert [person.minor_on(datetime.date(2024, 2, d)) for d in (28, 29)] == [False, False]
+    assert person.minor_on(datetime.date(2021, 12, 31)) is True

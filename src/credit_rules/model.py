@@ -6,6 +6,7 @@ Catalog objects are built by ``catalog.py``, records by ``records.py``; nothing 
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import enum
 import functools
@@ -526,14 +527,19 @@ class Subject:
 
     def minor_on(self, date: datetime.date) -> bool:
         """Under 18 on ``date``; False when the birth date is unknown."""
-        if self.birth_date is None:
-            return False
         born = self.birth_date
-        try:
-            adult = born.replace(year=born.year + 18)
-        except ValueError:  # born on 29 February
-            adult = datetime.date(born.year + 18, 3, 1)
-        return date < adult
+        if born is None:
+            return False
+        # The 18th birthday, compared field by field: a date's replace() is a slow call, and
+        # this runs for every person on every evaluation. Born on 29 February, one comes of
+        # age on 1 March in a year that has none.
+        years = date.year - born.year
+        if years != 18:
+            return years < 18
+        birthday = (born.month, born.day)
+        if birthday == (2, 29) and not calendar.isleap(date.year):
+            birthday = (3, 1)
+        return (date.month, date.day) < birthday
 
 
 @attrs.frozen(slots=True)

@@ -110,13 +110,18 @@ class Entity:
         self.counted = counted
         self.pending = pending
         self.related = related
-        self.mask = self.pending_mask = 0
-        self.counts: list[int] = []
-        self.pending_counts: list[int] = []
-        self._ratings: list[Mapping[str, Record] | None] = [None, None]
+        self._ratings: list[Mapping[str, Record] | None] | None = None
+
+    #: the bits and counts without and with the records under objection (set by the plan)
+    mask: int
+    counts: list[int]
+    pending_mask: int
+    pending_counts: list[int]
 
     def grade(self, pending: bool, scheme: str) -> str | None:
         """The grade of the current rating of ``scheme`` (None: no rating)."""
+        if self._ratings is None:
+            self._ratings = [None, None]
         ratings = self._ratings[pending]
         if ratings is None:
             records: Iterable[Record] = self.counted
@@ -196,6 +201,9 @@ class Screen:
             None if query.filter is None else namespace[f"test{slot}"]
             for slot, query in enumerate(self.queries)
         )
+        #: per condition that is one slot's presence (``listed(…)``, ``any record …``), its
+        #: bit, tested without a call; 0 for the others
+        self.presence = tuple(self._presence(condition) for condition in conditions)
         #: per condition, ``function(entity, pending, bits, counts)`` with the entity's bits
         #: and counts without (``pending`` false) or with the records under objection:
         #: truthy when the condition holds
@@ -219,6 +227,13 @@ class Screen:
         # generated code only: user text appears in it as repr() literals
         exec(compile(source, "<credit_rules screening>", "exec"), namespace)
         return source, namespace
+
+    def _presence(self, condition: IRCondition) -> int:
+        if isinstance(condition, Listed):
+            return 1 << self.queries[_listed_query(condition.list_name)]
+        if isinstance(condition, Exists) and condition.quantifier is Quantifier.ANY:
+            return 1 << self.queries[condition.query]
+        return 0
 
     def _slot(self, query: Query) -> int:
         return self.queries.setdefault(query, len(self.queries))
@@ -419,11 +434,19 @@ class ScreenPlan:
         env = self._entity(subject, records, self._by_shape, "", found, others)
         pending = pending or bool(env.pending)
         functions = self.screen.functions
+        presence = self.screen.presence
         answers = self.answers
         hits: list[frozenset[tuple[str, bool]]] = []
         mask, counts = env.mask, env.counts
         pending_mask, pending_counts = env.pending_mask, env.pending_counts
         for condition in found:
+            bit = presence[condition]
+            if bit:
+                if mask & bit:
+                    hits.append(answers[condition][0])
+                elif pending_mask & bit:  # (``mask`` itself when nothing is under objection)
+                    hits.append(answers[condition][1])
+                continue
             function = functions[condition]
             if function(env, False, mask, counts):
                 hits.append(answers[condition][0])
@@ -490,6 +513,7 @@ class ScreenPlan:
     def _nobody(self, subject: Subject) -> Entity:
         """The entity of a subject without records."""
         entity = Entity(subject, subject.minor_on(self.as_of), (), (), ())
+        entity.mask = entity.pending_mask = 0
         entity.counts = entity.pending_counts = [0] * self.counters
         return entity
 

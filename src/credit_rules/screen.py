@@ -327,6 +327,16 @@ class Readable(NamedTuple):
             return [r for r in records if r.kind in kinds or r.dishonest is True]
         return [r for r in records if r.kind in kinds]
 
+    def few(self, records: Sequence[Record]) -> list[Record]:
+        """The same as :meth:`of`, cheaper for a handful of records (a comprehension costs a
+        function object and a call on CPython 3.11)."""
+        found = []
+        kinds, flagged = self.kinds, self.flagged
+        for record in records:
+            if record.kind in kinds or (flagged and record.dishonest is True):
+                found.append(record)
+        return found
+
 
 def _readable(nodes: Iterable[IRCondition]) -> Readable | None:
     """What the queries and rating tests under ``nodes`` can read (None: any record)."""
@@ -412,17 +422,20 @@ class ScreenPlan:
         if related and self.screen.has_related:
             as_of = self.as_of
             readable = self.screen.related_readable
+            skip_empty = self.screen.bodies_need_records
             for relation in related:
+                own: Sequence[Record] = relation.records
+                if not own and skip_empty:
+                    continue  # (see below)
                 if relation.current_on(as_of):
-                    own: Sequence[Record] = relation.records
                     if readable is not None:
-                        own = readable.of(own)
+                        own = readable.few(own)
                     if own:
                         other = self._entity(
                             relation.subject, own, self._by_related_shape, "related:", found, ()
                         )
                         pending = pending or bool(other.pending)
-                    elif self.screen.bodies_need_records:
+                    elif skip_empty:
                         continue  # no body can hold for it: as if it were not there
                     else:  # nothing a body reads: all slots empty
                         other = self._nobody(relation.subject)

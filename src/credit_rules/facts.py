@@ -335,13 +335,17 @@ class Classifier:
         records: Sequence[Record],
         as_of: datetime.date,
         resolve: bool = True,
+        kinds: frozenset[RecordKind] | None = None,
+        flagged: bool = False,
     ) -> tuple[list[Record], list[Record], list[Record], list[Reduction], bool]:
         """(counted, pending, excluded, reductions, minor) of one subject's records, in the
         order given: the decisions of :func:`classify`, inlined for every record.
 
         With ``resolve`` off, a list entry whose list decides whether it records dishonest
         conduct is returned as given rather than copied with the flag set (``screen`` reads
-        the list instead: a copy per entry is a tenth of its cost).
+        the list instead: a copy per entry is a tenth of its cost). With ``kinds``, only the
+        records of those kinds (and, when ``flagged``, those flagged dishonest) are looked at;
+        the others are in none of the lists.
         """
         minor = subject.minor_on(as_of)
         counted: list[Record] = []
@@ -352,6 +356,12 @@ class Classifier:
         dishonest_lists = self.dishonest_lists
         expired_by = self.expired_by(as_of)
         for record in records:
+            if (
+                kinds is not None
+                and record.kind not in kinds
+                and (not flagged or record.dishonest is not True)
+            ):
+                continue
             status = record.status
             decided = record.decided_on
             if decided > as_of or record.subject_id != subject_id:

@@ -321,15 +321,8 @@ class Readable(NamedTuple):
     flagged: bool
 
     def of(self, records: Sequence[Record]) -> list[Record]:
-        """The records among ``records`` that can be read (the rest change no condition)."""
-        kinds = self.kinds
-        if self.flagged:
-            return [r for r in records if r.kind in kinds or r.dishonest is True]
-        return [r for r in records if r.kind in kinds]
-
-    def few(self, records: Sequence[Record]) -> list[Record]:
-        """The same as :meth:`of`, cheaper for a handful of records (a comprehension costs a
-        function object and a call on CPython 3.11)."""
+        """The records among ``records`` that can be read (the rest change no condition): for a
+        related subject's handful (a subject's own are sifted by ``Classifier.split``)."""
         found = []
         kinds, flagged = self.kinds, self.flagged
         for record in records:
@@ -429,7 +422,7 @@ class ScreenPlan:
                     continue  # (see below)
                 if relation.current_on(as_of):
                     if readable is not None:
-                        own = readable.few(own)
+                        own = readable.of(own)
                     if own:
                         other = self._entity(
                             relation.subject, own, self._by_related_shape, "related:", found, ()
@@ -442,9 +435,9 @@ class ScreenPlan:
                     others.append((relation.role, other))
             if others:
                 found.update(self.related_conditions)
-        if self.screen.readable is not None:
-            records = self.screen.readable.of(records)
-        env = self._entity(subject, records, self._by_shape, "", found, others)
+        env = self._entity(
+            subject, records, self._by_shape, "", found, others, self.screen.readable
+        )
         pending = pending or bool(env.pending)
         functions = self.screen.functions
         presence = self.screen.presence
@@ -475,11 +468,16 @@ class ScreenPlan:
         prefix: str,
         found: set[int],
         related: Sequence[tuple[Role, Entity]],
+        readable: Readable | None = None,
     ) -> Entity:
-        """Classify the records (``facts``; list entries left unresolved), then feed each
-        that counts (and, apart, each under objection) into the slots its shape and date
-        pass; add to ``found`` the conditions its index keys reach."""
-        counted, pending, _, _, minor = self.split(subject, records, self.as_of, False)
+        """Classify the ``readable`` records (``facts``; list entries left unresolved), then
+        feed each that counts (and, apart, each under objection) into the slots its shape and
+        date pass; add to ``found`` the conditions its index keys reach."""
+        if readable is None:
+            split = self.split(subject, records, self.as_of, False)
+        else:
+            split = self.split(subject, records, self.as_of, False, *readable)
+        counted, pending, _, _, minor = split
         entity = Entity(subject, minor, counted, pending, related)
         mask = 0
         counts = [0] * self.counters

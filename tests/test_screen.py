@@ -368,3 +368,48 @@ measures:
     )
     assert engine.screen(dossier, as_of=AS_OF) == frozenset({("recent", False)})
     assert engine.screen(dossier, as_of=AS_OF) == reference(engine, dossier, AS_OF)
+
+
+def test_a_record_flagged_dishonest_is_read_whatever_its_kind() -> None:
+    """Only kinds some query reads are classified, and a record flagged as recording
+    dishonest conduct whenever a query asks for dishonest conduct of any kind."""
+    catalog = load_catalog_text(
+        """
+catalog: {id: f, title: 测试, level: basic, issuer: 测试}
+measures:
+  - id: dishonest
+    title: 三年内有失信记录
+    kind: restriction
+    list: recommended
+    targets: [legal_person]
+    when: any record where dishonest within 3y
+    duration: P1Y
+    impact: disclosure
+    legal_basis: [{title: 某法, rank: law}]
+""",
+        "f.yaml",
+    )
+    engine = compile_catalog(catalog)
+
+    def commitment(flagged: bool) -> Dossier:
+        record: dict[str, object] = {
+            "id": "CC1",
+            "kind": "credit_commitment",
+            "decided_on": "2024-03-01",
+            "document": {"kind": "信用承诺书", "number": "承诺〔2024〕1号"},
+        }
+        if flagged:
+            record["dishonest"] = True
+        return dossier_from_data(
+            {
+                "subject": {"id": "E1", "kind": "legal_person", "name": "某公司"},
+                "records": [record],
+            }
+        )
+
+    assert engine.screen(commitment(True), as_of=AS_OF) == frozenset({("dishonest", False)})
+    assert engine.screen(commitment(False), as_of=AS_OF) == frozenset()
+    for flagged in (True, False):
+        assert engine.screen(commitment(flagged), as_of=AS_OF) == reference(
+            engine, commitment(flagged), AS_OF
+        )

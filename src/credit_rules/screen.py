@@ -3,8 +3,8 @@
 Input: a catalog's distinct checked conditions (``engine.py`` hands them over once), then per
 call a subject's records and related subjects. Output: per measure in force, whether its
 condition holds on the records that count, or holds only once the records under objection are
-counted too (suspended). Errors: none at run time (records are classified by ``facts``, which
-never raises).
+counted too (suspended). Errors: ``CompileError`` (CR-E321) when a condition is too deep to
+generate; none at run time (records are classified by ``facts``, which never raises).
 
 This is the fast path of issue 8, kept apart from the explaining path (``compile.py`` returns
 the witnesses that ``Engine.evaluate`` and ``explain.py`` need). Every distinct record query of
@@ -14,8 +14,9 @@ for list entries) becomes a numbered *slot*. What a record feeds depends only on
 before its date, so it is worked out once per shape: per record, what is left is a dictionary
 lookup, a binary search among the bounds, one ``|`` for the slots that only need a record to
 exist and one increment per slot that is counted. The conditions are generated as boolean
-expressions over those bits and counters. A property test holds this path to
-``Engine.triggered`` on random catalogs and dossiers.
+expressions over those bits and counters. Only the records some query can read are classified
+at all. ``tests/test_screen.py`` holds this path to evaluating every measure in force on its
+own, and to ``Engine.triggered``, on random catalogs and dossiers.
 """
 
 from __future__ import annotations

@@ -239,6 +239,7 @@ class Engine:
 
         Raises:
             UsageError: ``matter`` is not a matter of the catalog's vocabulary.
+            CompileError: (on the first call) a condition is too deep to generate (CR-E321).
         """
         key = (as_of, matter)
         plan = self._screen_plans.get(key)

@@ -57,7 +57,7 @@ from credit_rules.model import (
 )
 from credit_rules.parser import parse
 from credit_rules.proportion import Checker
-from credit_rules.screen import Screen, ScreenPlan, index_keys_of
+from credit_rules.screen import Screen, ScreenPlan, conditions_reached, index_keys_of
 from credit_rules.version import __version__
 
 
@@ -568,10 +568,7 @@ class _Plan:
         the shape is all of a record its keys read)."""
         if len(known) >= 65536:
             known.clear()
-        index = self.index
-        conditions = known[shape] = tuple(
-            sorted({c for key in index_keys_of(record) for c in index.get(prefix + key, ())})
-        )
+        conditions = known[shape] = conditions_reached(record, self.index, prefix)
         return conditions
 
 

@@ -81,6 +81,14 @@ def index_keys_of(record: Record) -> tuple[str, ...]:
     )
 
 
+def conditions_reached(
+    record: Record, index: Mapping[str, tuple[int, ...]], prefix: str = ""
+) -> tuple[int, ...]:
+    """The conditions (in order) that ``index`` gives for the keys of ``record``, each key read
+    with ``prefix`` (``related:`` for a related subject's record)."""
+    return tuple(sorted({c for key in index_keys_of(record) for c in index.get(prefix + key, ())}))
+
+
 class Entity:
     """One subject as screening sees it, without and with the records under objection: the
     slots some record fed (bits) and the counts of the counted slots."""
@@ -178,7 +186,7 @@ class Screen:
         #: per slot: whether its filter reads more than the shape (the record's date or its
         #: document, or the subject), so that it is tested on every record rather than once
         #: per shape
-        self.residual = [
+        self.per_record = [
             query.filter is not None and _reads_more_than_shape(query.filter)
             for query in self.queries
         ]
@@ -399,7 +407,7 @@ class ScreenPlan:
         self.edges = sorted({bound for bound in bounds if bound is not None})
         self.residual = tuple(
             (slot, bounds[slot], test)
-            for slot, (test, more) in enumerate(zip(screen.tests, screen.residual, strict=True))
+            for slot, (test, more) in enumerate(zip(screen.tests, screen.per_record, strict=True))
             if more and test is not None
         )
         self.counters = len(screen.counter)
@@ -543,7 +551,7 @@ class ScreenPlan:
         screen = self.screen
         passed = [
             slot
-            for slot, (test, more) in enumerate(zip(screen.tests, screen.residual, strict=True))
+            for slot, (test, more) in enumerate(zip(screen.tests, screen.per_record, strict=True))
             if not more and (test is None or test(record, None))
         ]
         buckets: list[tuple[int, tuple[int, ...]]] = []
@@ -556,11 +564,7 @@ class ScreenPlan:
             for slot in fed:
                 bits |= 1 << slot
             buckets.append((bits, tuple(screen.counter[s] for s in fed if s in screen.counter)))
-        index = self.index
-        conditions = tuple(
-            sorted({c for key in index_keys_of(record) for c in index.get(prefix + key, ())})
-        )
-        feeds = known[shape] = (tuple(buckets), conditions)
+        feeds = known[shape] = (tuple(buckets), conditions_reached(record, self.index, prefix))
         return feeds
 
 

@@ -715,6 +715,30 @@ TEMPLATES: tuple[tuple[str, int], ...] = (
 _BLACK = tuple(n for n, d in SYNTHETIC_LISTS.items() if d["kind"] == "black")
 _ATTENTION = tuple(n for n, d in SYNTHETIC_LISTS.items() if d["kind"] == "key_attention")
 _RED = tuple(n for n, d in SYNTHETIC_LISTS.items() if d["kind"] == "red")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Pools:
+    """The lists, domains and roles a measure's condition draws its names from."""
+
+    black: tuple[str, ...]
+    attention: tuple[str, ...]
+    red: tuple[str, ...]
+    domains: tuple[str, ...]
+    #: the lists ``any related(…): listed(…)`` names, and the roles it names
+    related_lists: tuple[str, ...]
+    roles: tuple[str, ...]
+
+
+#: the synthetic catalog's own names
+_SYNTHETIC = _Pools(
+    black=_BLACK,
+    attention=_ATTENTION,
+    red=_RED,
+    domains=tuple(SYNTHETIC_DOMAINS),
+    related_lists=("serious_dishonesty", "judgment_defaulter", *_BLACK[:3]),
+    roles=("legal_representative", "principal", "actual_controller"),
+)
 _ORG_KINDS = ("legal_person", "unincorporated_org", "public_institution")
 _QUERY_KINDS = ("administrative_penalty", "judgment", "arbitration", "administrative_ruling")
 
@@ -723,18 +747,25 @@ def _set(values: Sequence[str], *, quoted: bool = True) -> str:
     return "{" + ", ".join(f'"{v}"' if quoted else v for v in values) + "}"
 
 
-def _spec(rng: random.Random, measure_id: str, template: str) -> MeasureSpec:
+def _sample(rng: random.Random, pool: Sequence[str], count: int) -> tuple[str, ...]:
+    """``count`` names of ``pool`` (all of them when it has fewer), sorted."""
+    return tuple(sorted(rng.sample(list(pool), min(count, len(pool)))))
+
+
+def _spec(
+    rng: random.Random, measure_id: str, template: str, pools: _Pools = _SYNTHETIC
+) -> MeasureSpec:
     spec = MeasureSpec
     if template == "listed":
-        name = rng.choice(_BLACK + _ATTENTION)
+        name = rng.choice(pools.black + pools.attention)
         impact = (
             "supervision"
-            if name in _ATTENTION
+            if name in pools.attention
             else rng.choice(("restrict_benefits", "restrict_rights", "disclosure"))
         )
         return spec(measure_id, template, f'listed("{name}")', impact=impact, lists=(name,))
     if template == "listed_adult":
-        name = rng.choice(_BLACK)
+        name = rng.choice(pools.black)
         return spec(
             measure_id,
             template,
@@ -743,7 +774,7 @@ def _spec(rng: random.Random, measure_id: str, template: str) -> MeasureSpec:
             lists=(name,),
         )
     if template == "listed_either":
-        first, second = rng.sample(_BLACK, 2)
+        first, second = rng.sample(pools.black, 2)
         return spec(
             measure_id,
             template,
@@ -751,7 +782,7 @@ def _spec(rng: random.Random, measure_id: str, template: str) -> MeasureSpec:
             lists=(first, second),
         )
     if template == "listed_repeat":
-        name = rng.choice(_ATTENTION + _BLACK)
+        name = rng.choice(pools.attention + pools.black)
         years, at_least = rng.choice((1, 2)), rng.choice((2, 3))
         return spec(
             measure_id,
@@ -763,7 +794,7 @@ def _spec(rng: random.Random, measure_id: str, template: str) -> MeasureSpec:
             at_least=at_least,
         )
     if template == "count_penalties":
-        domains = tuple(sorted(rng.sample(list(SYNTHETIC_DOMAINS), rng.choice((1, 2, 3)))))
+        domains = _sample(rng, pools.domains, rng.choice((1, 2, 3)))
         severity = rng.choice(("general", "serious"))
         years, at_least = rng.choice((1, 2, 3)), rng.choice((2, 2, 3))
         return spec(
@@ -791,7 +822,7 @@ def _spec(rng: random.Random, measure_id: str, template: str) -> MeasureSpec:
             years=years,
         )
     if template == "any_domain":
-        domains = tuple(sorted(rng.sample(list(SYNTHETIC_DOMAINS), rng.choice((1, 2, 3, 4)))))
+        domains = _sample(rng, pools.domains, rng.choice((1, 2, 3, 4)))
         years = rng.choice((1, 2, 3))
         return spec(
             measure_id,
@@ -827,15 +858,8 @@ def _spec(rng: random.Random, measure_id: str, template: str) -> MeasureSpec:
             years=years,
         )
     if template == "related_listed":
-        roles = tuple(
-            sorted(
-                rng.sample(
-                    ["legal_representative", "principal", "actual_controller"],
-                    rng.choice((1, 2)),
-                )
-            )
-        )
-        name = rng.choice(("serious_dishonesty", "judgment_defaulter", *_BLACK[:3]))
+        roles = _sample(rng, pools.roles, rng.choice((1, 2)))
+        name = rng.choice(pools.related_lists)
         return spec(
             measure_id,
             template,
@@ -868,7 +892,7 @@ def _spec(rng: random.Random, measure_id: str, template: str) -> MeasureSpec:
         )
         return spec(measure_id, template, when, impact="supervision", scheme=scheme, grades=grades)
     if template == "red":
-        first, second = rng.sample(_RED, 2)
+        first, second = rng.sample(pools.red, 2)
         return spec(
             measure_id,
             template,
@@ -878,7 +902,7 @@ def _spec(rng: random.Random, measure_id: str, template: str) -> MeasureSpec:
             lists=(first, second),
         )
     if template == "red_clean":
-        name = rng.choice(_RED)
+        name = rng.choice(pools.red)
         years = rng.choice((1, 3))
         return spec(
             measure_id,
@@ -911,7 +935,7 @@ def _spec(rng: random.Random, measure_id: str, template: str) -> MeasureSpec:
             grades=grades,
         )
     if template == "red_or_clean":
-        name = rng.choice(_RED)
+        name = rng.choice(pools.red)
         years = 3
         return spec(
             measure_id,
@@ -1007,89 +1031,20 @@ def inert_measures(n_inert: int, *, seed: int, first: int = 0) -> list[MeasureSp
         # every sector gets its share in turn, so that each sector's lists are all used
         sector = _sector(offset % n_sectors)
         measure_id = f"syn-{first + offset:04d}-{sector}-{template}".replace("_", "-")
-        specs.append(_sector_spec(rng, measure_id, template, sector))
+        specs.append(_spec(rng, measure_id, template, _sector_pools(sector)))
     return specs
 
 
-def _sector_spec(rng: random.Random, measure_id: str, template: str, sector: str) -> MeasureSpec:
-    spec = MeasureSpec
-    black, severe = f"{sector}_black", f"{sector}_severe"
-    attention, red, model = f"{sector}_attention", f"{sector}_red", f"{sector}_model"
-    if template == "listed":
-        name = rng.choice((black, severe, attention))
-        impact = "supervision" if name == attention else "restrict_benefits"
-        return spec(measure_id, template, f'listed("{name}")', impact=impact, lists=(name,))
-    if template == "listed_adult":
-        return spec(
-            measure_id,
-            template,
-            f'listed("{severe}") and not subject.minor',
-            impact="restrict_rights",
-            lists=(severe,),
-        )
-    if template == "listed_either":
-        return spec(
-            measure_id,
-            template,
-            f'listed("{black}") or listed("{severe}")',
-            lists=(black, severe),
-        )
-    if template == "listed_repeat":
-        years, at_least = rng.choice((1, 2)), rng.choice((2, 3))
-        return spec(
-            measure_id,
-            template,
-            f'listed("{attention}") and count(record where dishonest within {years}y) '
-            f">= {at_least}",
-            impact="supervision",
-            lists=(attention,),
-            years=years,
-            at_least=at_least,
-        )
-    if template == "count_penalties":
-        severity = rng.choice(("general", "serious"))
-        years, at_least = rng.choice((1, 2, 3)), rng.choice((2, 3))
-        return spec(
-            measure_id,
-            template,
-            f'count(record where kind == administrative_penalty and domain in {{"{sector}"}} '
-            f"and severity >= {severity} within {years}y) >= {at_least}",
-            impact="supervision" if severity == "general" else "restrict_benefits",
-            domains=(sector,),
-            severity=severity,
-            years=years,
-            at_least=at_least,
-        )
-    if template == "any_domain":
-        years = rng.choice((1, 2, 3))
-        return spec(
-            measure_id,
-            template,
-            f'any record where dishonest and domain in {{"{sector}"}} within {years}y',
-            impact="supervision",
-            domains=(sector,),
-            years=years,
-        )
-    if template == "related_listed":
-        roles = tuple(sorted(rng.sample(["legal_representative", "principal"], rng.choice((1, 2)))))
-        return spec(
-            measure_id,
-            template,
-            f'any related({", ".join(roles)}): listed("{severe}")',
-            impact="restrict_benefits",
-            lists=(severe,),
-            roles=roles,
-        )
-    if template == "red":
-        return spec(
-            measure_id,
-            template,
-            f'listed("{red}") or listed("{model}")',
-            kind="incentive",
-            impact="benefit",
-            lists=(red, model),
-        )
-    raise ValueError(f"no sector version of template `{template}`")
+def _sector_pools(sector: str) -> _Pools:
+    """The names of one other sector (:func:`sector_lists`, :func:`sector_domains`)."""
+    return _Pools(
+        black=(f"{sector}_black", f"{sector}_severe"),
+        attention=(f"{sector}_attention",),
+        red=(f"{sector}_red", f"{sector}_model"),
+        domains=(sector,),
+        related_lists=(f"{sector}_severe",),
+        roles=("legal_representative", "principal"),
+    )
 
 
 def synthetic_measures(n_measures: int, *, seed: int) -> list[MeasureSpec]:

@@ -147,7 +147,8 @@ def test_inert_measures_reach_no_generated_subject_but_do_reach_their_sector() -
     expected = {
         (spec.id, False)
         for spec in catalog_measures(150, seed=8, inert=200)[150:]
-        if spec.template in ("listed", "listed_either") and "sector_02_black" in spec.lists
+        if spec.template in ("listed", "listed_either", "listed_adult")
+        and "sector_02_black" in spec.lists
     }
     assert len(expected) >= 2
     # (and by nothing else: a black list entry of the last year rules out the incentives)

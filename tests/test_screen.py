@@ -15,15 +15,16 @@ from hypothesis import strategies as st
 from credit_rules import compile as compile_catalog
 from credit_rules import load_catalog
 from credit_rules.catalog import load_catalog_text
-from credit_rules.check import Condition, Listed, Negation
+from credit_rules.check import Condition, Listed, Negation, check
 from credit_rules.compile import make_env
 from credit_rules.engine import Engine
 from credit_rules.errors import CompileError, UsageError
 from credit_rules.facts import build_facts
 from credit_rules.model import Dossier, RecordKind
+from credit_rules.parser import parse
 from credit_rules.printer import to_text
 from credit_rules.records import dossier_from_data
-from credit_rules.screen import Screen
+from credit_rules.screen import Readable, Screen, _listed_query
 from engine_strategies import catalogs
 from strategies import VOCABULARY, as_of_dates, dossiers, typed_conditions
 from test_engine import _INDEXED, _fresh
@@ -86,6 +87,13 @@ _RELATED_CONDITIONS = st.sampled_from(
         "any related(director): count(record where kind == list_entry within 2y) >= 2",
         'any related(legal_representative, director): rating("tax") in {"C", "D"}',
         'listed("red_list") or any related(director): listed("serious_dishonesty")',
+        'listed("red_list") and any related(director): listed("serious_dishonesty")',
+        'any related(director): any record where list in {"red_list", "key_attention"}',
+        'any related(principal): any record where kind == list_entry and not (list == "red_list")',
+        "any related(principal): any record where dishonest within 3y",
+        "any related(director): no record where kind == list_entry",
+        'any related(director): listed("red_list") or count(record where kind == judgment) > 0',
+        'any related(director): any record where list == "red_list" or kind == list_entry',
     ]
 )
 
@@ -413,3 +421,62 @@ measures:
         assert engine.screen(commitment(flagged), as_of=AS_OF) == reference(
             engine, commitment(flagged), AS_OF
         )
+
+
+def _checked(*texts: str) -> list[Condition]:
+    return [check(parse(text), VOCABULARY).condition for text in texts]
+
+
+def test_a_condition_is_tried_only_when_a_slot_it_needs_is_fed() -> None:
+    """``Screen.triggers``: per condition, the slots one of which a record must feed for it to
+    hold (a related subject's from the number of slots on); 0 where it can hold without."""
+    screen = Screen(
+        _checked(
+            'listed("red_list")',
+            "count(record where kind == judgment) >= 3",
+            'count(record where kind == judgment) >= 3 and listed("key_attention")',
+            'listed("red_list") or any record where kind == judgment',
+            'listed("red_list") or no record where kind == judgment',
+            "count(record where kind == judgment) < 3",
+            'any related(director): listed("key_attention")',
+            'no related(director): listed("key_attention")',
+            'rating("tax") == "A"',
+        )
+    )
+    # slots in order of first use: red_list, judgments (``any`` and ``count`` share it),
+    # key_attention
+    assert [len(screen.queries), screen.queries[_listed_query("key_attention")]] == [3, 2]
+    red, judgments, key = 1, 2, 4
+    assert screen.triggers == (red, judgments, key, red | judgments, 0, 0, key << 3, 0, 0)
+    # the conditions that hold exactly when one of their slots is fed are tested without a call
+    assert screen.presence == (red, 0, 0, red | judgments, 0, 0, 0, 0, 0)
+
+
+def test_a_related_subject_is_read_only_for_the_lists_its_bodies_read() -> None:
+    """``Readable.lists``: list entries of other lists change no related body, so a related
+    subject with only those is skipped; a body reading any list entry reads them all."""
+    narrow = Screen(
+        _checked(
+            'any related(director): listed("red_list")',
+            'any related(principal): any record where list in {"key_attention"} within 1y',
+        )
+    )
+    assert narrow.related_readable == Readable(
+        frozenset({RecordKind.LIST_ENTRY}), False, frozenset({"red_list", "key_attention"})
+    )
+    wide = Screen(
+        _checked(
+            'any related(director): listed("red_list")',
+            "any related(principal): any record where kind == list_entry"
+            ' and not (list == "red_list")',
+        )
+    )
+    assert wide.related_readable == Readable(frozenset({RecordKind.LIST_ENTRY}), False, None)
+    either = Screen(
+        _checked('any related(director): any record where list == "red_list" or kind == list_entry')
+    )
+    assert either.related_readable == Readable(frozenset({RecordKind.LIST_ENTRY}), False, None)
+    flagged = Screen(_checked("any related(director): any record where dishonest"))
+    assert flagged.related_readable is not None
+    assert flagged.related_readable.flagged
+    assert flagged.related_readable.lists is None

@@ -322,7 +322,7 @@ def _triggers(node: Condition) -> frozenset[str] | None:
             return None
         return _query_keys(node.query)
     if isinstance(node, CountTest):
-        if _compare(0, node.op, node.value):
+        if compare(0, node.op, node.value):
             return None
         return _query_keys(node.query)
     if isinstance(node, RelatedTest):
@@ -403,7 +403,7 @@ def _index_keys(node: Condition) -> frozenset[str] | None:
         return frozenset(f"related:{key}" for key in inner)
     if isinstance(node, Exists | CountTest):
         if (isinstance(node, Exists) and node.quantifier is Quantifier.NO) or (
-            isinstance(node, CountTest) and _compare(0, node.op, node.value)
+            isinstance(node, CountTest) and compare(0, node.op, node.value)
         ):
             return None
         found = None if node.query.filter is None else _fine_filter_keys(node.query.filter)
@@ -548,7 +548,8 @@ def _filter_kinds(node: Condition) -> frozenset[RecordKind] | None:
     return None
 
 
-def _compare(left: int, op: CompareOp, right: int) -> bool:
+def compare(left: int, op: CompareOp, right: int) -> bool:
+    """``left op right``, for a count or a rank (``in``/``not in`` are not comparisons)."""
     if op is CompareOp.EQ:
         return left == right
     if op is CompareOp.NE:
@@ -1186,4 +1187,4 @@ def _ordered_selection(
     if op in (CompareOp.EQ, CompareOp.NE, CompareOp.IN, CompareOp.NOT_IN):
         return set(values)
     bound = ladder.index(values[0])
-    return {member for index, member in enumerate(ladder) if _compare(index, op, bound)}
+    return {member for index, member in enumerate(ladder) if compare(index, op, bound)}

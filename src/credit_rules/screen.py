@@ -14,8 +14,12 @@ for list entries) becomes a numbered *slot*. What a record feeds depends only on
 before its date, so it is worked out once per shape: per record, what is left is a dictionary
 lookup, a binary search among the bounds, one ``|`` for the slots that only need a record to
 exist and one increment per slot that is counted. The conditions are generated as boolean
-expressions over those bits and counters. Only the records some query can read are classified
-at all. ``tests/test_screen.py`` holds this path to evaluating every measure in force on its
+expressions over those bits and counters. A condition is tried only when a record feeds a slot
+it needs (its *trigger*: a ``listed``, ``any record`` or ``count … >= n`` it requires; for an
+``and``, one of its parts; for an ``or``, all of them; for ``any related``, its body's, fed by a
+related subject); the rest are found by the trigger index from the records' keys, as on the
+witness path. Only the records some query can read are classified at all, and of a related
+subject only the list entries of the lists its bodies read. ``tests/test_screen.py`` holds this path to evaluating every measure in force on its
 own, and to ``Engine.triggered``, on random catalogs and dossiers.
 """
 
@@ -27,7 +31,7 @@ import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from credit_rules.ast import NO_SPAN, Quantifier, Since, Within
+from credit_rules.ast import NO_SPAN, CompareOp, Quantifier, Since, Within
 from credit_rules.check import (
     AllOf,
     AnyOf,
@@ -44,6 +48,7 @@ from credit_rules.check import (
     SubjectFlagTest,
     SubjectKindTest,
     TextTest,
+    compare,
     index_keys,
     keys_of_record,
     query_kinds,
@@ -142,9 +147,10 @@ class Entity:
 
 
 #: what records of one shape feed: per date bucket (how many of the plan's window bounds lie
-#: before the record's date), the bits of the slots it passes and the counted slots among them;
-#: and the conditions its index keys reach
-Feeds = tuple[tuple[tuple[int, tuple[int, ...]], ...], tuple[int, ...]]
+#: before the record's date), the bits of the slots it passes, the counted slots among them,
+#: and the conditions it can make true (those its index keys reach, and those the slots it
+#: feeds trigger)
+Feeds = tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...]
 
 
 class Screen:
@@ -155,6 +161,8 @@ class Screen:
         #: slot -> its index among the counted slots (``count(…)`` queries)
         self.counter: dict[int, int] = {}
         self.has_related = False
+        #: the slots of ``listed(…)`` (a subject's list entries are fewer than its records)
+        listed = 0
         fields: set[str] = set()
         for condition in conditions:
             for node in walk(condition):
@@ -164,7 +172,7 @@ class Screen:
                     slot = self._slot(node.query)
                     self.counter.setdefault(slot, len(self.counter))
                 elif isinstance(node, Listed):
-                    self._slot(_listed_query(node.list_name))
+                    listed |= 1 << self._slot(_listed_query(node.list_name))
                 elif isinstance(node, RelatedTest):
                     self.has_related = True
                 elif isinstance(node, TextTest) and node.field in _EXTRA_FIELDS:
@@ -210,9 +218,15 @@ class Screen:
             None if query.filter is None else namespace[f"test{slot}"]
             for slot, query in enumerate(self.queries)
         )
-        #: per condition that is one slot's presence (``listed(…)``, ``any record …``), its
-        #: bit, tested without a call; 0 for the others
+        #: per condition that holds exactly when one of some slots is fed (``listed(…)``,
+        #: ``any record …``, ``count(…) >= 1``, and ``or`` of those), their bits, tested without
+        #: a call; 0 for the others
         self.presence = tuple(self._presence(condition) for condition in conditions)
+        self._listed = listed | listed << len(self.queries)
+        #: per condition, the bits of slots one of which is fed whenever it holds (0: it can
+        #: hold with none fed): it is only tried when a record feeds one of them. Bits from
+        #: ``len(queries)`` on are a related subject's slots, for ``any related(…)``
+        self.triggers = tuple(self._trigger(condition) for condition in conditions)
         #: per condition, ``function(entity, pending, bits, counts)`` with the entity's bits
         #: and counts without (``pending`` false) or with the records under objection:
         #: truthy when the condition holds
@@ -237,11 +251,43 @@ class Screen:
         exec(compile(source, "<credit_rules screening>", "exec"), namespace)
         return source, namespace
 
-    def _presence(self, condition: IRCondition) -> int:
-        if isinstance(condition, Listed):
-            return 1 << self.queries[_listed_query(condition.list_name)]
-        if isinstance(condition, Exists) and condition.quantifier is Quantifier.ANY:
-            return 1 << self.queries[condition.query]
+    def _presence(self, node: IRCondition) -> int:
+        if isinstance(node, Listed):
+            return 1 << self.queries[_listed_query(node.list_name)]
+        if isinstance(node, Exists) and node.quantifier is Quantifier.ANY:
+            return 1 << self.queries[node.query]
+        if isinstance(node, CountTest) and (node.op, node.value) in _AT_LEAST_ONE:
+            return 1 << self.queries[node.query]
+        if isinstance(node, AnyOf):
+            parts = [self._presence(item) for item in node.items]
+            if all(parts):
+                return _union(parts)
+        return 0
+
+    def _trigger(self, node: IRCondition, inside: bool = False) -> int:
+        """Bits of slots one of which is fed whenever ``node`` holds (0: none such): a slot of
+        the subject's own, or (shifted past them) of a related subject's; of an ``and``, the
+        part with the fewest, lists first (rarer). ``inside`` a related test's body, the
+        related subject's own slots (its own related are not screened)."""
+        if isinstance(node, RelatedTest):
+            if inside or node.quantifier is not Quantifier.ANY:
+                return 0
+            return self._trigger(node.body, inside=True) << len(self.queries)
+        if isinstance(node, Listed | Exists | CountTest):
+            presence = self._presence(node)
+            if presence:
+                return presence
+            if isinstance(node, CountTest) and not compare(0, node.op, node.value):
+                return 1 << self.queries[node.query]  # (it cannot hold at 0)
+            return 0
+        if isinstance(node, AllOf):
+            parts = [part for item in node.items if (part := self._trigger(item, inside))]
+            if not parts:
+                return 0
+            return min(parts, key=lambda part: (part.bit_count(), part & self._listed != part))
+        if isinstance(node, AnyOf):
+            parts = [self._trigger(item, inside) for item in node.items]
+            return _union(parts) if all(parts) else 0
         return 0
 
     def _slot(self, query: Query) -> int:
@@ -308,6 +354,17 @@ class Screen:
         return generator.test(node)
 
 
+def _union(parts: Iterable[int]) -> int:
+    found = 0
+    for part in parts:
+        found |= part
+    return found
+
+
+#: (op, value) of the count tests that hold exactly when one record is counted
+_AT_LEAST_ONE = {(CompareOp.GE, 1), (CompareOp.GT, 0), (CompareOp.NE, 0)}
+
+
 def _listed_query(list_name: str) -> Query:
     """``listed("x")`` as the query it is: list entries of that list, any date."""
     kind = KindTest(frozenset({_LIST_ENTRY}))
@@ -323,19 +380,26 @@ def _reads_more_than_shape(node: IRCondition) -> bool:
 
 
 class Readable(NamedTuple):
-    """The records some query or rating test can read: those of ``kinds``, and, when
-    ``flagged``, any record flagged as recording dishonest conduct."""
+    """The records some query or rating test can read: those of ``kinds`` (list entries only
+    of ``lists``, when known), and, when ``flagged``, any record flagged as recording dishonest
+    conduct."""
 
     kinds: frozenset[RecordKind]
     flagged: bool
+    lists: frozenset[str] | None = None
 
     def of(self, records: Sequence[Record]) -> list[Record]:
         """The records among ``records`` that can be read (the rest change no condition): for a
-        related subject's handful (a subject's own are sifted by ``Classifier.split``)."""
+        related subject's handful (a subject's own are sifted by ``Classifier.split``, by kind
+        alone)."""
         found = []
-        kinds, flagged = self.kinds, self.flagged
+        kinds, flagged, lists = self.kinds, self.flagged, self.lists
         for record in records:
-            if record.kind in kinds or (flagged and record.dishonest is True):
+            kind = record.kind
+            if (
+                kind in kinds
+                and (lists is None or kind is not _LIST_ENTRY or record.list_name in lists)
+            ) or (flagged and record.dishonest is True):
                 found.append(record)
         return found
 
@@ -343,6 +407,7 @@ class Readable(NamedTuple):
 def _readable(nodes: Iterable[IRCondition]) -> Readable | None:
     """What the queries and rating tests under ``nodes`` can read (None: any record)."""
     kinds: set[RecordKind] = set()
+    lists: set[str] | None = set()
     flagged = False
     for root in nodes:
         for node in walk(root):
@@ -358,13 +423,41 @@ def _readable(nodes: Iterable[IRCondition]) -> Readable | None:
             found = query_kinds(query)
             if found is not None:
                 kinds |= found
+                if _LIST_ENTRY in found and lists is not None:
+                    names = None if query.filter is None else _entry_lists(query.filter)
+                    lists = None if names is None else lists | names
             elif query.filter is not None and requires_dishonest(query.filter):
                 # dishonest by kind, by list, or by the record's own flag
                 kinds |= DISHONEST_KINDS | {_LIST_ENTRY}
                 flagged = True
+                lists = None
             else:
                 return None
-    return Readable(frozenset(kinds), flagged)
+    return Readable(frozenset(kinds), flagged, None if lists is None else frozenset(lists))
+
+
+def _entry_lists(node: IRCondition) -> frozenset[str] | None:
+    """The lists a list entry must be on to pass ``node`` (None: any list may)."""
+    if isinstance(node, TextTest) and node.field == "list" and not node.negated:
+        return node.values
+    if isinstance(node, KindTest) and (_LIST_ENTRY in node.kinds) is node.negated:
+        return frozenset()  # no list entry passes
+    if isinstance(node, AllOf):
+        found: frozenset[str] | None = None
+        for item in node.items:
+            names = _entry_lists(item)
+            if names is not None:
+                found = names if found is None else found & names
+        return found
+    if isinstance(node, AnyOf):
+        union: set[str] = set()
+        for item in node.items:
+            names = _entry_lists(item)
+            if names is None:
+                return None
+            union |= names
+        return frozenset(union)
+    return None
 
 
 class ScreenPlan:
@@ -382,15 +475,30 @@ class ScreenPlan:
     ) -> None:
         self.screen = screen
         self.as_of = as_of
-        #: trigger key -> conditions it can make true; and those needing no key
-        self.index = index
-        self.always = always
         #: per condition: its measures' answers when it holds, and when it holds suspended
+        #: (none: no measure of it is in force)
         self.answers = answers
+        triggers = screen.triggers
+        #: per slot, the conditions in force tried when it is fed (``Screen.triggers``): the
+        #: subject's own slots, then a related subject's
+        self.by_slot = tuple(
+            tuple(
+                condition
+                for condition, bits in enumerate(triggers)
+                if bits >> slot & 1 and answers[condition][0]
+            )
+            for slot in range(2 * len(screen.queries))
+        )
+        #: trigger key -> the other conditions it can make true; and those needing no key
+        self.index = {
+            key: tuple(condition for condition in found if not triggers[condition])
+            for key, found in index.items()
+        }
+        self.always = tuple(condition for condition in always if not triggers[condition])
         #: the catalog's vocabulary and policy, for ``facts``' decisions
         self.split = classifier.split
         self.dishonest_lists = classifier.dishonest_lists
-        self.related_conditions = index.get("related", ())
+        self.related_conditions = self.index.get("related", ())
         bounds: list[datetime.date | None] = []
         for query in screen.queries:
             window = query.window
@@ -485,7 +593,9 @@ class ScreenPlan:
         if readable is None:
             split = self.split(subject, records, self.as_of, False)
         else:
-            split = self.split(subject, records, self.as_of, False, *readable)
+            split = self.split(
+                subject, records, self.as_of, False, readable.kinds, readable.flagged
+            )
         counted, pending, _, _, minor = split
         entity = Entity(subject, minor, counted, pending, related)
         mask = 0
@@ -502,11 +612,11 @@ class ScreenPlan:
                 feeds = known.get(shape)
                 if feeds is None:
                     feeds = self._learn(shape, record, known, prefix)
-                bits, counters = feeds[0][_bisect_left(edges, record.decided_on)]
+                bits, counters, reach = feeds[_bisect_left(edges, record.decided_on)]
                 mask |= bits
                 for counter in counters:
                     counts[counter] += 1
-                reached.append(feeds[1])
+                reached.append(reach)
             for slot, bound, test in self.residual:
                 counted_as = self.screen.counter.get(slot)
                 for record in part:
@@ -514,6 +624,7 @@ class ScreenPlan:
                         continue
                     if test(self._resolved(record), entity):
                         mask |= 1 << slot
+                        reached.append(self.by_slot[slot + (len(self.bounds) if prefix else 0)])
                         if counted_as is not None:
                             counts[counted_as] += 1
         found.update(*reached)
@@ -554,17 +665,25 @@ class ScreenPlan:
             for slot, (test, more) in enumerate(zip(screen.tests, screen.per_record, strict=True))
             if not more and (test is None or test(record, None))
         ]
-        buckets: list[tuple[int, tuple[int, ...]]] = []
+        keyed = conditions_reached(record, self.index, prefix)
+        buckets: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = []
         for inside in range(len(self.edges) + 1):
             edges = set(self.edges[:inside])
             fed = [
                 slot for slot in passed if self.bounds[slot] is None or self.bounds[slot] in edges
             ]
-            bits = 0
-            for slot in fed:
-                bits |= 1 << slot
-            buckets.append((bits, tuple(screen.counter[s] for s in fed if s in screen.counter)))
-        feeds = known[shape] = (tuple(buckets), conditions_reached(record, self.index, prefix))
+            offset = len(self.bounds) if prefix else 0  # (a related subject's slots)
+            reach = tuple(
+                sorted({*keyed, *(c for slot in fed for c in self.by_slot[offset + slot])})
+            )
+            buckets.append(
+                (
+                    _union(1 << slot for slot in fed),
+                    tuple(screen.counter[slot] for slot in fed if slot in screen.counter),
+                    reach,
+                )
+            )
+        feeds = known[shape] = tuple(buckets)
         return feeds
 
 

@@ -19,8 +19,9 @@ it needs (its *trigger*: a ``listed``, ``any record`` or ``count … >= n`` it r
 ``and``, one of its parts; for an ``or``, all of them; for ``any related``, its body's, fed by a
 related subject); the rest are found by the trigger index from the records' keys, as on the
 witness path. Only the records some query can read are classified at all, and of a related
-subject only the list entries of the lists its bodies read. ``tests/test_screen.py`` holds this path to evaluating every measure in force on its
-own, and to ``Engine.triggered``, on random catalogs and dossiers.
+subject only the list entries of the lists its bodies read. ``tests/test_screen.py`` holds this
+path to evaluating every measure in force on its own, and to ``Engine.triggered``, on random
+catalogs and dossiers.
 """
 
 from __future__ import annotations

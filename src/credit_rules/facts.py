@@ -356,9 +356,10 @@ class Classifier:
         dishonest_lists = self.dishonest_lists
         expired_by = self.expired_by(as_of)
         for record in records:
+            kind = record.kind
             if (
                 kinds is not None
-                and record.kind not in kinds
+                and kind not in kinds
                 and (not flagged or record.dishonest is not True)
             ):
                 continue
@@ -372,7 +373,6 @@ class Classifier:
                 if since is None or since <= as_of:  # revoked, corrected or repaired by then
                     excluded.append(record)
                     continue
-            kind = record.kind
             # record_end, as comparisons (half of a population's records end here)
             end = record.expires_on
             if end is None:

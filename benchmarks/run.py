@@ -524,7 +524,9 @@ def report(
         *scaling_table(by_measures, "measures", "measures"),
         "",
         "Per subject, *conditions tried* is how many distinct conditions the trigger index "
-        "leaves ours to evaluate, and *measures they decide* how many measures share them.",
+        "leaves the witness path to evaluate (screening chooses its own: the conditions a "
+        "slot fed by the subject's records triggers, and by the index only those no slot "
+        "can trigger), and *measures they decide* how many measures share them.",
         "",
         "### Cost as the catalog grows with other sectors' measures (none reachable)",
         "",

@@ -479,6 +479,14 @@ class ScreenPlan:
         #: per condition: its measures' answers when it holds, and when it holds suspended
         #: (none: no measure of it is in force)
         self.answers = answers
+        #: per condition, what ``answer`` reads to try it: its presence bits, its function and
+        #: its answers
+        self.tries = tuple(
+            (bit, function, holds, suspended)
+            for bit, function, (holds, suspended) in zip(
+                screen.presence, screen.functions, answers, strict=True
+            )
+        )
         triggers = screen.triggers
         #: per slot, the conditions in force tried when it is fed (``Screen.triggers``): the
         #: subject's own slots, then a related subject's
@@ -557,25 +565,21 @@ class ScreenPlan:
             subject, records, self._by_shape, "", found, others, self.screen.readable
         )
         pending = pending or bool(env.pending)
-        functions = self.screen.functions
-        presence = self.screen.presence
-        answers = self.answers
+        tries = self.tries
         hits: list[frozenset[tuple[str, bool]]] = []
         mask, counts = env.mask, env.counts
         pending_mask, pending_counts = env.pending_mask, env.pending_counts
         for condition in found:
-            bit = presence[condition]
+            bit, function, holds, suspended = tries[condition]
             if bit:
                 if mask & bit:
-                    hits.append(answers[condition][0])
+                    hits.append(holds)
                 elif pending_mask & bit:  # (``mask`` itself when nothing is under objection)
-                    hits.append(answers[condition][1])
-                continue
-            function = functions[condition]
-            if function(env, False, mask, counts):
-                hits.append(answers[condition][0])
+                    hits.append(suspended)
+            elif function(env, False, mask, counts):
+                hits.append(holds)
             elif pending and function(env, True, pending_mask, pending_counts):
-                hits.append(answers[condition][1])
+                hits.append(suspended)
         return _NOTHING.union(*hits)
 
     def _entity(

@@ -30,6 +30,7 @@ import datetime
 import difflib
 import enum
 from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 import attrs
 
@@ -522,29 +523,56 @@ def query_kinds(query: Query) -> frozenset[RecordKind] | None:
     """The record kinds a query can match, when its filter restricts them (else None)."""
     if query.filter is None:
         return None
-    return _filter_kinds(query.filter)
+    return _narrowed(query.filter, _kinds_of_test)
 
 
-def _filter_kinds(node: Condition) -> frozenset[RecordKind] | None:
+def query_lists(query: Query) -> frozenset[str] | None:
+    """The lists a list entry must be on to match a query, when its filter restricts them
+    (else None; empty when no list entry can match)."""
+    if query.filter is None:
+        return None
+    return _narrowed(query.filter, _lists_of_test)
+
+
+_T = TypeVar("_T")
+
+
+def _narrowed(
+    node: Condition, leaf: Callable[[Condition], frozenset[_T] | None]
+) -> frozenset[_T] | None:
+    """The values a filter lets through, as ``leaf`` reads its tests (None: not restricted):
+    an ``and`` lets through what all its restricted parts do, an ``or`` what any part does."""
+    if isinstance(node, AllOf):
+        result: frozenset[_T] | None = None
+        for item in node.items:
+            found = _narrowed(item, leaf)
+            if found is not None:
+                result = found if result is None else result & found
+        return result
+    if isinstance(node, AnyOf):
+        union: set[_T] = set()
+        for item in node.items:
+            found = _narrowed(item, leaf)
+            if found is None:
+                return None
+            union |= found
+        return frozenset(union)
+    return leaf(node)
+
+
+def _kinds_of_test(node: Condition) -> frozenset[RecordKind] | None:
     if isinstance(node, KindTest):
         return frozenset(RecordKind) - node.kinds if node.negated else node.kinds
     if isinstance(node, TextTest) and node.field == "list" and not node.negated:
         return frozenset({RecordKind.LIST_ENTRY})
-    if isinstance(node, AllOf):
-        result: frozenset[RecordKind] | None = None
-        for item in node.items:
-            kinds = _filter_kinds(item)
-            if kinds is not None:
-                result = kinds if result is None else result & kinds
-        return result
-    if isinstance(node, AnyOf):
-        union: set[RecordKind] = set()
-        for item in node.items:
-            kinds = _filter_kinds(item)
-            if kinds is None:
-                return None
-            union |= kinds
-        return frozenset(union)
+    return None
+
+
+def _lists_of_test(node: Condition) -> frozenset[str] | None:
+    if isinstance(node, TextTest) and node.field == "list" and not node.negated:
+        return node.values
+    if isinstance(node, KindTest) and (RecordKind.LIST_ENTRY in node.kinds) is node.negated:
+        return frozenset()  # no list entry passes
     return None
 
 

@@ -427,6 +427,14 @@ class Classifier:
                 counted.append(normal)
         return counted, pending, excluded, reductions, minor
 
+    def resolved(self, record: Record) -> Record:
+        """A record as :meth:`split` counts it: a list entry whose list decides whether it
+        records dishonest conduct, copied with the flag set (``split`` does this inline, and
+        not at all with ``resolve`` off)."""
+        if record.kind is _LIST_ENTRY and record.dishonest is None:
+            return with_dishonest(record, record.list_name in self.dishonest_lists)
+        return record
+
     def explain(self, facts: Facts) -> tuple[SetAside, ...]:
         """Why each record of ``facts.excluded`` does not count (see ``Facts.set_aside``)."""
         subject = facts.subject

@@ -53,6 +53,7 @@ from credit_rules.check import (
     index_keys,
     keys_of_record,
     query_kinds,
+    query_lists,
     walk,
 )
 from credit_rules.check import Condition as IRCondition
@@ -63,7 +64,6 @@ from credit_rules.facts import (
     counts_as_dishonest,
     current_ratings,
     window_start,
-    with_dishonest,
 )
 from credit_rules.model import DISHONEST_KINDS, Record, RecordKind, Related, Role, Subject
 
@@ -274,13 +274,10 @@ class Screen:
             if inside or node.quantifier is not Quantifier.ANY:
                 return 0
             return self._trigger(node.body, inside=True) << len(self.queries)
-        if isinstance(node, Listed | Exists | CountTest):
-            presence = self._presence(node)
-            if presence:
-                return presence
-            if isinstance(node, CountTest) and not compare(0, node.op, node.value):
-                return 1 << self.queries[node.query]  # (it cannot hold at 0)
-            return 0
+        if isinstance(node, CountTest):  # fed when it cannot hold at 0
+            return 0 if compare(0, node.op, node.value) else 1 << self.queries[node.query]
+        if isinstance(node, Listed | Exists):
+            return self._presence(node)
         if isinstance(node, AllOf):
             parts = [part for item in node.items if (part := self._trigger(item, inside))]
             if not parts:
@@ -425,7 +422,7 @@ def _readable(nodes: Iterable[IRCondition]) -> Readable | None:
             if found is not None:
                 kinds |= found
                 if _LIST_ENTRY in found and lists is not None:
-                    names = None if query.filter is None else _entry_lists(query.filter)
+                    names = query_lists(query)
                     lists = None if names is None else lists | names
             elif query.filter is not None and requires_dishonest(query.filter):
                 # dishonest by kind, by list, or by the record's own flag
@@ -435,30 +432,6 @@ def _readable(nodes: Iterable[IRCondition]) -> Readable | None:
             else:
                 return None
     return Readable(frozenset(kinds), flagged, None if lists is None else frozenset(lists))
-
-
-def _entry_lists(node: IRCondition) -> frozenset[str] | None:
-    """The lists a list entry must be on to pass ``node`` (None: any list may)."""
-    if isinstance(node, TextTest) and node.field == "list" and not node.negated:
-        return node.values
-    if isinstance(node, KindTest) and (_LIST_ENTRY in node.kinds) is node.negated:
-        return frozenset()  # no list entry passes
-    if isinstance(node, AllOf):
-        found: frozenset[str] | None = None
-        for item in node.items:
-            names = _entry_lists(item)
-            if names is not None:
-                found = names if found is None else found & names
-        return found
-    if isinstance(node, AnyOf):
-        union: set[str] = set()
-        for item in node.items:
-            names = _entry_lists(item)
-            if names is None:
-                return None
-            union |= names
-        return frozenset(union)
-    return None
 
 
 class ScreenPlan:
@@ -476,11 +449,9 @@ class ScreenPlan:
     ) -> None:
         self.screen = screen
         self.as_of = as_of
-        #: per condition: its measures' answers when it holds, and when it holds suspended
-        #: (none: no measure of it is in force)
-        self.answers = answers
         #: per condition, what ``answer`` reads to try it: its presence bits, its function and
-        #: its answers
+        #: its measures' answers when it holds and when it holds suspended (none: no measure
+        #: of it is in force)
         self.tries = tuple(
             (bit, function, holds, suspended)
             for bit, function, (holds, suspended) in zip(
@@ -488,6 +459,8 @@ class ScreenPlan:
             )
         )
         triggers = screen.triggers
+        #: the number of slots: a related subject's are numbered from it on
+        self.slots = len(screen.queries)
         #: per slot, the conditions in force tried when it is fed (``Screen.triggers``): the
         #: subject's own slots, then a related subject's
         self.by_slot = tuple(
@@ -496,7 +469,7 @@ class ScreenPlan:
                 for condition, bits in enumerate(triggers)
                 if bits >> slot & 1 and answers[condition][0]
             )
-            for slot in range(2 * len(screen.queries))
+            for slot in range(2 * self.slots)
         )
         #: trigger key -> the other conditions it can make true; and those needing no key
         self.index = {
@@ -506,7 +479,7 @@ class ScreenPlan:
         self.always = tuple(condition for condition in always if not triggers[condition])
         #: the catalog's vocabulary and policy, for ``facts``' decisions
         self.split = classifier.split
-        self.dishonest_lists = classifier.dishonest_lists
+        self.resolved = classifier.resolved
         self.related_conditions = self.index.get("related", ())
         bounds: list[datetime.date | None] = []
         for query in screen.queries:
@@ -627,9 +600,9 @@ class ScreenPlan:
                 for record in part:
                     if bound is not None and record.decided_on <= bound:
                         continue
-                    if test(self._resolved(record), entity):
+                    if test(self.resolved(record), entity):
                         mask |= 1 << slot
-                        reached.append(self.by_slot[slot + (len(self.bounds) if prefix else 0)])
+                        reached.append(self.by_slot[slot + (self.slots if prefix else 0)])
                         if counted_as is not None:
                             counts[counted_as] += 1
         found.update(*reached)
@@ -637,14 +610,6 @@ class ScreenPlan:
         if not pending:
             entity.mask, entity.counts = mask, counts
         return entity
-
-    def _resolved(self, record: Record) -> Record:
-        """A record as ``build_facts`` counts it: ``split(resolve=False)`` leaves a list entry
-        whose list decides whether it records dishonest conduct as given (filters read the
-        flag; a shape holds the list, so ``_learn`` resolves once per shape)."""
-        if record.kind is _LIST_ENTRY and record.dishonest is None:
-            return with_dishonest(record, record.list_name in self.dishonest_lists)
-        return record
 
     def _nobody(self, subject: Subject) -> Entity:
         """The entity of a subject without records."""
@@ -663,7 +628,7 @@ class ScreenPlan:
         """What the records of a shape not met before feed (then kept in ``known``)."""
         if len(known) >= 65536:
             known.clear()
-        record = self._resolved(record)
+        record = self.resolved(record)  # (a shape holds the list: once per shape)
         screen = self.screen
         passed = [
             slot
@@ -671,13 +636,13 @@ class ScreenPlan:
             if not more and (test is None or test(record, None))
         ]
         keyed = conditions_reached(record, self.index, prefix)
+        offset = self.slots if prefix else 0  # (a related subject's slots)
         buckets: list[tuple[int, tuple[int, ...], tuple[int, ...]]] = []
         for inside in range(len(self.edges) + 1):
             edges = set(self.edges[:inside])
             fed = [
                 slot for slot in passed if self.bounds[slot] is None or self.bounds[slot] in edges
             ]
-            offset = len(self.bounds) if prefix else 0  # (a related subject's slots)
             reach = tuple(
                 sorted({*keyed, *(c for slot in fed for c in self.by_slot[offset + slot])})
             )
